@@ -1,0 +1,136 @@
+"""Configuration classes: development (the embedded defaults), testing and production."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+
+#: Secret keys that must never reach production (copied from examples or the dev config).
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"", "dev", "development", "secret", "changeme", "change-me", "test", "testing",
+     "dev-secret-key-not-for-production", "testing-secret"}
+)
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says what to set."""
+
+
+def database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgres:// and postgresql:// URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = "dev-secret-key-not-for-production"
+    BASE_URL = "http://127.0.0.1:5000"
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE / 'hub.sqlite3'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+    BABEL_DEFAULT_LOCALE = "ru"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
+    LANGUAGES = ("ru", "en")
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    SIGNIN_LINK_MINUTES = 15
+    PASSWORD_RESET_MINUTES = 60
+
+    MAIL_FROM = "Vmeste hub <no-reply@vmeste.local>"
+    SMTP_HOST = ""
+    SMTP_PORT = 25
+    SMTP_USERNAME = ""
+    SMTP_PASSWORD = ""
+    SMTP_STARTTLS = False
+    SMTP_SSL = False
+    SMTP_TIMEOUT = 20
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_BACKOFF_SECONDS = 30
+    OUTBOX_LEASE_SECONDS = 300
+    OUTBOX_POLL_SECONDS = 2.0
+    #: Run the outbox worker as a background thread inside the web process.
+    OUTBOX_WORKER_IN_PROCESS = False
+    #: Show sent mail at /dev/mail (never in production).
+    DEV_MAIL = False
+
+    SOCKETIO_MESSAGE_QUEUE = ""
+
+
+class DevelopmentConfig(Config):
+    """`make run`: SQLite under instance/, mail kept in the outbox and shown at /dev/mail."""
+
+    DEBUG = True
+    OUTBOX_WORKER_IN_PROCESS = True
+    DEV_MAIL = True
+
+
+class TestingConfig(Config):
+    """pytest: a database given by the test fixtures, no background threads."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = True
+    DEV_MAIL = True
+    BASE_URL = "http://localhost"
+
+
+class ProductionConfig(Config):
+    """Production: everything that differs between deployments comes from the environment."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        secret = env.get("SECRET_KEY", "")
+        if secret.strip().lower() in KNOWN_DEFAULT_SECRETS or len(secret) < 16:
+            raise ConfigError(
+                "SECRET_KEY is missing or is a known default. Set SECRET_KEY to a long random "
+                'value, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        if not env.get("DATABASE_URL"):
+            raise ConfigError("DATABASE_URL is not set (e.g. postgresql://hub@db.example/hub).")
+        self.SECRET_KEY = secret
+        self.SQLALCHEMY_DATABASE_URI = database_url(env["DATABASE_URL"])
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.BASE_URL = env.get("BASE_URL", "").rstrip("/") or self.BASE_URL
+        self.SMTP_HOST = env.get("SMTP_HOST", "")
+        self.SMTP_PORT = int(env.get("SMTP_PORT", "587"))
+        self.SMTP_USERNAME = env.get("SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = env.get("SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = env.get("SMTP_STARTTLS", "true").lower() in ("1", "true", "yes")
+        self.SMTP_SSL = env.get("SMTP_SSL", "false").lower() in ("1", "true", "yes")
+        self.MAIL_FROM = env.get("MAIL_FROM", self.MAIL_FROM)
+        self.SOCKETIO_MESSAGE_QUEUE = env.get("SOCKETIO_MESSAGE_QUEUE", "")
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.OUTBOX_WORKER_IN_PROCESS = env.get("OUTBOX_WORKER_IN_PROCESS", "").lower() in (
+            "1", "true", "yes")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

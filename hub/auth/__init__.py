@@ -1,0 +1,1 @@
+"""Sign-in: passwords, emailed sign-in links, password reset, roles and permissions."""

@@ -1,0 +1,9 @@
+"""Flask commands: `flask demo`, `flask directory import`, `flask outbox work`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    """Attach every command group to the app."""

@@ -1,0 +1,1 @@
+"""Pieces every domain shares: column types, time zones, the home page and health check."""

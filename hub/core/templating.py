@@ -1,0 +1,22 @@
+"""Jinja filters and globals: dates in the viewer's zone, enum labels, the language switch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app
+from flask_babel import format_date, format_datetime, get_locale, get_timezone
+
+
+def localtime(value: datetime | None, fmt: str = "medium") -> str:
+    """A UTC datetime shown in the viewer's zone and locale, with the zone named."""
+    if value is None:
+        return ""
+    return f"{format_datetime(value, fmt)} ({get_timezone().key})"
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["languages"] = lambda: current_app.config["LANGUAGES"]

@@ -1,0 +1,1 @@
+"""The directory of organisations, network associations and people."""

@@ -1,0 +1,1 @@
+"""The durable email outbox and its worker."""

@@ -1,0 +1,1 @@
+"""Everything that talks to an outside service, each behind a small interface."""

@@ -1,0 +1,1 @@
+"""Conferencing providers (Jitsi, BigBlueButton, Google Meet, Zoom, Telemost)."""

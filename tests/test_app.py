@@ -1,0 +1,43 @@
+"""The app factory, configuration and health check."""
+
+import pytest
+
+from config import ConfigError, ProductionConfig
+from hub import create_app
+
+
+def test_healthz_reports_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.parametrize(
+    "secret", [None, "", "dev", "changeme", "dev-secret-key-not-for-production"]
+)
+def test_production_refuses_missing_or_default_secret(secret):
+    env = {"DATABASE_URL": "postgresql://hub@db/hub"}
+    if secret is not None:
+        env["SECRET_KEY"] = secret
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        ProductionConfig(env)
+
+
+def test_production_reads_environment():
+    config = ProductionConfig({
+        "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://hub@db/hub",
+        "BASE_URL": "https://hub.example.ru/", "SMTP_HOST": "smtp.example.ru", "SMTP_PORT": "465",
+        "SOCKETIO_MESSAGE_QUEUE": "redis://127.0.0.1:6379/0",
+    })
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://hub@db/hub"
+    assert config.BASE_URL == "https://hub.example.ru"
+    assert (config.SMTP_HOST, config.SMTP_PORT) == ("smtp.example.ru", 465)
+    assert config.SOCKETIO_MESSAGE_QUEUE == "redis://127.0.0.1:6379/0"
+    assert config.SESSION_COOKIE_SECURE is True
+
+
+def test_production_app_has_no_dev_mail(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "a-long-and-random-production-secret")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    app = create_app("production")
+    assert not any(rule.rule.startswith("/dev/mail") for rule in app.url_map.iter_rules())
