@@ -83,6 +83,7 @@ def _init_extensions(app: Flask) -> None:
     )
     # Import models so metadata (and Alembic autogenerate) sees every table.
     from hub import models  # noqa: F401
+    from hub.auth import session  # noqa: F401  (registers the user loader)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,0 +1,64 @@
+"""Queueing email: a message row added to the caller's transaction, sent later by the worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+
+from hub.extensions import db
+from hub.outbox.models import OutboxMessage
+
+
+@dataclass(frozen=True)
+class Part:
+    """An extra MIME part: an alternative (e.g. text/calendar; method=REQUEST) or an attachment."""
+
+    content: bytes | str
+    maintype: str
+    subtype: str
+    filename: str | None = None  # set for attachments
+    params: tuple[tuple[str, str], ...] = ()  # e.g. (("method", "REQUEST"),)
+
+
+def build_message(to: str, subject: str, text: str, html: str | None = None,
+                  alternatives: Iterable[Part] = (),
+                  attachments: Iterable[Part] = ()) -> EmailMessage:
+    """A multipart message: text, then HTML and other alternatives, then attachments."""
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="vmeste.hub")
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    for part in alternatives:
+        _add(message, part, attach=False)
+    for part in attachments:
+        _add(message, part, attach=True)
+    return message
+
+
+def _add(message: EmailMessage, part: Part, *, attach: bool) -> None:
+    params = dict(part.params)
+    method = message.add_attachment if attach else message.add_alternative
+    if isinstance(part.content, str):
+        method(part.content, subtype=part.subtype, filename=part.filename, params=params)
+    else:
+        method(part.content, maintype=part.maintype, subtype=part.subtype,
+               filename=part.filename, params=params)
+
+
+def enqueue_email(to: str, subject: str, text: str, html: str | None = None, *, kind: str = "",
+                  alternatives: Iterable[Part] = (),
+                  attachments: Iterable[Part] = ()) -> OutboxMessage:
+    """Add an email to the outbox in the current transaction; the caller commits."""
+    message = build_message(to, subject, text, html, alternatives, attachments)
+    row = OutboxMessage(to_addr=to, subject=subject, mime=message.as_string(), kind=kind)
+    db.session.add(row)
+    return row
