@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,14 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return jsonify(error=error.name, message=message), code
         return render_template("core/error.html", code=code, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+        message = _("The form has expired or came from another site. "
+                    "Reload the page and try again.")
+        if _wants_json():
+            return jsonify(error="CSRF", message=message), 400
+        return render_template("core/error.html", code=400, message=message), 400
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):  # type: ignore[no-untyped-def]
