@@ -79,7 +79,7 @@ class Config:
 class DevelopmentConfig(Config):
     """`make run`: SQLite under instance/, mail kept in the outbox and shown at /dev/mail."""
 
-    DEBUG = True
+    TEMPLATES_AUTO_RELOAD = True
     OUTBOX_WORKER_IN_PROCESS = True
     DEV_MAIL = True
 

@@ -76,11 +76,7 @@ def _init_extensions(app: Flask) -> None:
     login.init_app(app)
     login.login_view = "auth.login"
     login.login_message_category = "info"
-    socketio.init_app(
-        app,
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE") or None,
-        async_mode="threading",
-    )
+    socketio.init_app(app, message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE") or None)
     # Import models so metadata (and Alembic autogenerate) sees every table.
     from hub import models  # noqa: F401
     from hub.auth import session  # noqa: F401  (registers the user loader)
