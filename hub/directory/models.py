@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.core.types import IntEnum, UTCDateTime, utcnow
 from hub.extensions import db
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold_for_search(*parts: str | None) -> str:
+    """Text folded for case-insensitive search, the same on SQLite and PostgreSQL.
+
+    SQLite's lower() folds only ASCII and PostgreSQL's depends on the database locale, so the
+    directory stores this folded copy (Unicode casefold, ё → е, collapsed spaces) in `search_key`
+    columns and compares it with the query folded the same way.
+    """
+    text = " ".join(p for p in parts if p)
+    text = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
+    return _SPACES.sub(" ", text).strip()
 
 
 class LabelledEnum(enum.IntEnum):
@@ -105,6 +121,8 @@ class Organisation(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: fold_for_search(short name, full name, municipality); kept up to date on every flush.
+    search_key: Mapped[str] = mapped_column(String(600), default="", server_default="")
 
     people: Mapped[list[Person]] = relationship(back_populates="organisation")
 
@@ -140,6 +158,9 @@ class Person(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: fold_for_search(surname, first name, patronymic, email); kept up to date on every flush.
+    #: Also the sort key of people lists (surname first, ё sorted as е).
+    search_key: Mapped[str] = mapped_column(String(600), default="", server_default="")
 
     organisation: Mapped[Organisation] = relationship(back_populates="people")
 
@@ -199,3 +220,16 @@ class NetworkMember(db.Model):
     network: Mapped[Network] = relationship(back_populates="members")
     organisation: Mapped[Organisation] = relationship()
     coordinator: Mapped[Person] = relationship()
+
+
+@event.listens_for(Organisation, "before_insert")
+@event.listens_for(Organisation, "before_update")
+def _organisation_search_key(mapper, connection, target: Organisation) -> None:  # type: ignore[no-untyped-def]
+    target.search_key = fold_for_search(target.short_name, target.full_name, target.municipality)
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _person_search_key(mapper, connection, target: Person) -> None:  # type: ignore[no-untyped-def]
+    target.search_key = fold_for_search(target.surname, target.first_name, target.patronymic,
+                                        target.email)
