@@ -7,3 +7,6 @@ from flask import Flask
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app."""
+    from hub.demo import demo_command
+
+    app.cli.add_command(demo_command)
