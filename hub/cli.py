@@ -10,3 +10,7 @@ def register_commands(app: Flask) -> None:
     from hub.demo import demo_command
 
     app.cli.add_command(demo_command)
+
+    from hub.outbox.cli import outbox_cli
+
+    app.cli.add_command(outbox_cli)

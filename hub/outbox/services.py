@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 
 from flask import current_app
+from sqlalchemy import func, select, update
 
+from hub.core.types import utcnow
 from hub.extensions import db
-from hub.outbox.models import OutboxMessage
+from hub.outbox.models import MessageStatus, OutboxMessage
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ def build_message(to: str, subject: str, text: str, html: str | None = None,
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain="vmeste.hub")
     message.set_content(text)
     if html is not None:
@@ -62,3 +64,32 @@ def enqueue_email(to: str, subject: str, text: str, html: str | None = None, *, 
     row = OutboxMessage(to_addr=to, subject=subject, mime=message.as_string(), kind=kind)
     db.session.add(row)
     return row
+
+
+def status_counts() -> dict[MessageStatus, int]:
+    """How many messages are in each status (every status present, zero when none)."""
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).all()
+    counts = dict.fromkeys(MessageStatus, 0)
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def retry_now(ids: Iterable[int] | None = None) -> int:
+    """Queue FAILED (and waiting PENDING) messages for an attempt right away, with a fresh count
+    of attempts: after fixing the SMTP settings, or from /dev/mail. `ids=None` means every
+    failed message. Returns how many were queued; the caller commits."""
+    statement = update(OutboxMessage).values(
+        status=MessageStatus.PENDING, attempts=0, next_attempt_at=utcnow(), lease_until=None,
+        claimed_by="",
+    )
+    if ids is None:
+        statement = statement.where(OutboxMessage.status == MessageStatus.FAILED)
+    else:
+        statement = statement.where(
+            OutboxMessage.id.in_(list(ids)),
+            OutboxMessage.status.in_((MessageStatus.FAILED, MessageStatus.PENDING)),
+        )
+    result = db.session.execute(statement.execution_options(synchronize_session=False))
+    return result.rowcount or 0
