@@ -12,7 +12,8 @@ def localtime(value: datetime | None, fmt: str = "medium") -> str:
     """A UTC datetime shown in the viewer's zone and locale, with the zone named."""
     if value is None:
         return ""
-    return f"{format_datetime(value, fmt)} ({get_timezone().key})"
+    zone = get_timezone()  # pytz under Flask-Babel 4 (.zone); zoneinfo has .key
+    return f"{format_datetime(value, fmt)} ({getattr(zone, 'zone', None) or zone})"
 
 
 def register_template_helpers(app: Flask) -> None:
