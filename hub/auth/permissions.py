@@ -25,19 +25,75 @@ def can_manage_people_of(user: Person, organisation_id: int) -> bool:
     return is_municipal(user) or is_coordinator_of(user, organisation_id)
 
 
+def can_list_people(user: Person) -> bool:
+    """The people list: municipal coordinators (everyone) and organisation coordinators (own)."""
+    return user.role in (Role.MUNICIPAL_COORDINATOR, Role.ORG_COORDINATOR)
+
+
+def visible_organisation_id(user: Person) -> int | None:
+    """The only organisation whose people `user` may list, or None for all of them."""
+    return None if is_municipal(user) else user.organisation_id
+
+
 def can_view_person(user: Person, person: Person) -> bool:
     return user.id == person.id or can_manage_people_of(user, person.organisation_id)
 
 
 def can_edit_person(user: Person, person: Person) -> bool:
-    return can_manage_people_of(user, person.organisation_id)
+    """Edit every field of a person (an organisation coordinator never edits a municipal one)."""
+    if is_municipal(user):
+        return True
+    return (is_coordinator_of(user, person.organisation_id)
+            and person.role != Role.MUNICIPAL_COORDINATOR)
 
 
-def can_edit_organisation(user: Person, organisation: Organisation) -> bool:
+def can_edit_own_profile(user: Person, person: Person) -> bool:
+    """Anyone may change their own phone, time zone and interface language."""
+    return user.id == person.id
+
+
+def can_deactivate_person(user: Person, person: Person) -> bool:
+    """Deactivate or reactivate; nobody deactivates themselves (they would be locked out)."""
+    return user.id != person.id and can_edit_person(user, person)
+
+
+def assignable_roles(user: Person) -> list[Role]:
+    """Roles `user` may give: only a municipal coordinator grants the municipal role."""
+    if is_municipal(user):
+        return list(Role)
+    if user.role == Role.ORG_COORDINATOR:
+        return [Role.ORG_COORDINATOR, Role.TEACHER]
+    return []
+
+
+def can_change_role(user: Person, person: Person) -> bool:
+    """Nobody changes their own role (a coordinator cannot lock themselves out by accident)."""
+    return user.id != person.id and can_edit_person(user, person)
+
+
+def can_view_organisation_people(user: Person, organisation: Organisation) -> bool:
     return can_manage_people_of(user, organisation.id)
 
 
+def can_edit_organisation(user: Person, organisation: Organisation) -> bool:
+    """Edit an organisation's details: municipal, or that organisation's coordinator."""
+    return can_manage_people_of(user, organisation.id)
+
+
+def can_change_organisation_kind(user: Person) -> bool:
+    return is_municipal(user)
+
+
 def can_create_organisation(user: Person) -> bool:
+    return is_municipal(user)
+
+
+def can_deactivate_organisation(user: Person) -> bool:
+    return is_municipal(user)
+
+
+def can_view_inactive(user: Person) -> bool:
+    """See deactivated organisations and networks in lists."""
     return is_municipal(user)
 
 

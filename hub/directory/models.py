@@ -30,6 +30,14 @@ def fold_for_search(*parts: str | None) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def natural_sort_key(*parts: str | None) -> str:
+    """fold_for_search with numbers zero-padded, so «№ 3» sorts before «№ 22»."""
+    return _DIGITS.sub(lambda m: m.group().zfill(8), fold_for_search(*parts))[:200]
+
+
 class LabelledEnum(enum.IntEnum):
     """An IntEnum whose members carry a translatable label (see LABELS in each subclass)."""
 
@@ -123,6 +131,8 @@ class Organisation(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: fold_for_search(short name, full name, municipality); kept up to date on every flush.
     search_key: Mapped[str] = mapped_column(String(600), default="", server_default="")
+    #: natural_sort_key(short name): the order of organisation lists («№ 3» before «№ 22»).
+    sort_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     people: Mapped[list[Person]] = relationship(back_populates="organisation")
 
@@ -226,6 +236,7 @@ class NetworkMember(db.Model):
 @event.listens_for(Organisation, "before_update")
 def _organisation_search_key(mapper, connection, target: Organisation) -> None:  # type: ignore[no-untyped-def]
     target.search_key = fold_for_search(target.short_name, target.full_name, target.municipality)
+    target.sort_key = natural_sort_key(target.short_name)
 
 
 @event.listens_for(Person, "before_insert")

@@ -237,7 +237,7 @@ def search_organisations(query: str = "", *, kind: OrgKind | None = None,
         statement = statement.where(Organisation.kind == kind)
     if not include_inactive:
         statement = statement.where(Organisation.active.is_(True))
-    return statement.order_by(Organisation.search_key, Organisation.id)
+    return statement.order_by(Organisation.sort_key, Organisation.id)
 
 
 def people_counts(organisation_ids: Iterable[int]) -> dict[int, int]:
@@ -260,7 +260,7 @@ def active_organisations(include: Iterable[int] = ()) -> list[Organisation]:
     if ids:
         condition = condition | Organisation.id.in_(ids)
     return list(db.session.scalars(
-        select(Organisation).where(condition).order_by(Organisation.search_key, Organisation.id)))
+        select(Organisation).where(condition).order_by(Organisation.sort_key, Organisation.id)))
 
 
 # --- people -------------------------------------------------------------------------------

@@ -1,0 +1,117 @@
+"""Helpers of the directory tests: a client that runs each request in its own app context
+(as a real server does), a network, and valid form data to spoil one field at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from hub.directory.models import Network, NetworkMember, Organisation, Person, Role
+from hub.extensions import db
+
+
+class FreshContextClient(FlaskClient):
+    """Each request in its own app context, so that no state (the signed-in user cached in `g`,
+    the database session) leaks from one request to the next or into the test."""
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests sign in a lot and are not about hashing: use argon2 at its cheapest."""
+    from argon2 import PasswordHasher
+
+    from hub.auth import passwords
+
+    monkeypatch.setattr(passwords, "_hasher",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return FreshContextClient(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture
+def new_client(app: Flask):  # type: ignore[no-untyped-def]
+    """Another browser, with its own cookies."""
+    return lambda: FreshContextClient(app, app.response_class, use_cookies=True)
+
+
+def fresh(obj: Any) -> Any:
+    """The object as the database has it now (the requests committed in other sessions)."""
+    db.session.expire_all()
+    return db.session.get(type(obj), obj.id)
+
+
+def count(model: type) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def text(response) -> str:  # type: ignore[no-untyped-def]
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def other_coordinator(people, make_person) -> Person:  # type: ignore[no-untyped-def]
+    """The coordinator of other_teacher's organisation."""
+    return make_person(Role.ORG_COORDINATOR, people.other_teacher.organisation,
+                       surname="Орлова", email="other-coordinator@example.org")
+
+
+@pytest.fixture
+def network(people, other_coordinator) -> Network:  # type: ignore[no-untyped-def]
+    """«Растим инженеров»: the coordinator's and the other teacher's organisations."""
+    net = Network(name="Растим инженеров", school_year="2026/2027",
+                  description="Образовательная робототехника")
+    net.members = [
+        NetworkMember(organisation=people.coordinator.organisation,
+                      coordinator=people.coordinator),
+        NetworkMember(organisation=other_coordinator.organisation,
+                      coordinator=other_coordinator),
+    ]
+    db.session.add(net)
+    db.session.commit()
+    return net
+
+
+def person_data(organisation: Organisation, **overrides: Any) -> dict[str, Any]:
+    """A valid POST of the person form."""
+    data = {
+        "surname": "Ёлкина", "first_name": "Алёна", "patronymic": "Фёдоровна",
+        "email": "elkina@example.org", "phone": "8 (912) 345-67-89",
+        "organisation_id": str(organisation.id), "position": "воспитатель",
+        "category": "2", "role": str(int(Role.TEACHER)), "timezone_override": "",
+        "locale": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def organisation_data(**overrides: Any) -> dict[str, Any]:
+    """A valid POST of the organisation form."""
+    data = {
+        "full_name": "МБДОУ «Детский сад № 40 «Пчёлка»»", "short_name": "Детский сад № 40",
+        "kind": "1", "municipality": "г. Лесной", "timezone": "Asia/Yekaterinburg",
+    }
+    data.update(overrides)
+    return data
+
+
+def network_data(rows: list[tuple[Any, Any]], **overrides: Any) -> dict[str, Any]:
+    """A valid POST of the network form with (organisation id, coordinator id) rows."""
+    data: dict[str, Any] = {"name": "Пчёлки Bee-Bot", "school_year": "2026/2027",
+                            "description": "Робототехника для малышей", "submit": "Save"}
+    for i, (org, coordinator) in enumerate(rows):
+        data[f"members-{i}-organisation"] = "" if org is None else str(org)
+        data[f"members-{i}-coordinator"] = "" if coordinator is None else str(coordinator)
+    data.update(overrides)
+    return data
