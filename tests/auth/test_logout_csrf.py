@@ -7,8 +7,8 @@ import re
 import pytest
 
 from hub import create_app
-from tests.auth.conftest import fresh_client, outbox
-from tests.conftest import PASSWORD
+from tests.auth.conftest import outbox
+from tests.conftest import PASSWORD, FreshContextClient
 
 
 def signed_in(client) -> bool:  # type: ignore[no-untyped-def]
@@ -48,8 +48,9 @@ def test_sign_out_button_is_a_form(client, teacher, login_as):
 def csrf_client(database_uri):  # type: ignore[no-untyped-def]
     """A second app on the same database with CSRF protection on, as in production."""
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_uri, WTF_CSRF_ENABLED=True)
+    app.test_client_class = FreshContextClient
     with app.app_context():
-        yield fresh_client(app)
+        yield app.test_client()
 
 
 def _token(html: str) -> str:
