@@ -10,6 +10,7 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from hub.directory.models import Category
 
@@ -65,19 +66,19 @@ def clean_name_part(value: str | None, field: str, *, required: bool = True) -> 
 
 def parse_full_name(value: str | None) -> tuple[str, str, str]:
     """«Фамилия Имя Отчество» → (surname, first name, patronymic); the patronymic is optional."""
-    text = clean_text(value, max_length=3 * NAME_MAX, required=True, field=_("Full name"))
+    text = clean_text(value, max_length=3 * NAME_MAX, required=True, field=_l("Full name"))
     parts = text.split(" ")
     if len(parts) < 2:
         raise InvalidValue(_("Full name needs at least a surname and a first name."))
     surname, first_name, patronymic = parts[0], parts[1], " ".join(parts[2:])
-    return (clean_name_part(surname, _("Surname")),
-            clean_name_part(first_name, _("First name")),
-            clean_name_part(patronymic, _("Patronymic"), required=False))
+    return (clean_name_part(surname, _l("Surname")),
+            clean_name_part(first_name, _l("First name")),
+            clean_name_part(patronymic, _l("Patronymic"), required=False))
 
 
 def normalize_phone(value: str | None) -> str:
     """Digits with an optional leading +; 8XXXXXXXXXX becomes +7XXXXXXXXXX. Empty is allowed."""
-    text = clean_text(value, max_length=40, field=_("Phone"))
+    text = clean_text(value, max_length=40, field=_l("Phone"))
     if not text:
         return ""
     digits = re.sub(r"[\s()\-.]", "", text)
@@ -102,13 +103,33 @@ _CATEGORY_WORDS = {
     "methodist": Category.METHODIST, "teacher-methodologist": Category.METHODIST,
     "педагог-наставник": Category.MENTOR, "наставник": Category.MENTOR, "mentor": Category.MENTOR,
     "teacher-mentor": Category.MENTOR,
+    # Abbreviations seen in education offices' spreadsheets.
+    "вкк": Category.HIGHEST, "высшая кк": Category.HIGHEST,
+    "высшая квалификационная": Category.HIGHEST,
+    "1 кк": Category.FIRST, "1кк": Category.FIRST, "первая кк": Category.FIRST,
+    "первая квалификационная": Category.FIRST, "без кк": Category.NONE, "-": Category.NONE,
 }
 
 
 def parse_category(value: str | None) -> Category:
-    key = clean_text(value, max_length=60, field=_("Category")).lower().replace("ё", "е")
+    key = clean_text(value, max_length=60, field=_l("Category")).lower().replace("ё", "е")
     key = key.removesuffix(" квалификационная категория").removesuffix(" кв. категория")
     try:
         return _CATEGORY_WORDS[key]
     except KeyError:
         raise InvalidValue(_("Unknown qualification category “%(value)s”.", value=key)) from None
+
+
+_QUOTES = re.compile(r"[«»“”„‟\"'‘’‚‛`]")
+_DASHES = re.compile(r"[‐‑‒–—―−]")
+_NUMBER_SIGN = re.compile(r"№\s*")
+
+
+def organisation_key(value: str | None) -> str:
+    """A key to match organisation names as people type them: case, ё/е, quotes («»“”"),
+    dashes, spaces and the space after № do not matter («Детский сад №22» = «детский сад № 22»)."""
+    text = unicodedata.normalize("NFC", value or "").casefold().replace("ё", "е")
+    text = _QUOTES.sub(" ", text)
+    text = _DASHES.sub("-", text)
+    text = _NUMBER_SIGN.sub("№ ", text)
+    return _SPACES.sub(" ", text).strip(" .,;")
