@@ -456,7 +456,7 @@ def _build_table(raw_rows: Iterable[tuple[int, list[str]]], *, kind: str, encodi
             raise FileRejected(_("The file has more than %(n)s rows of people; split it into "
                                  "smaller files.", n=f"{max_rows:,}".replace(",", " ")))
         rows.append(SourceRow(line, {
-            column: cells[index] if index < len(cells) else ""
+            column: _INVISIBLE.sub("", cells[index]) if index < len(cells) else ""
             for column, index in columns.items()
         }))
 
@@ -468,6 +468,10 @@ def _build_table(raw_rows: Iterable[tuple[int, list[str]]], *, kind: str, encodi
         raise FileRejected(_("The file has a header but no rows of people under it."))
     return Table(kind=kind, header_line=header_line, columns=columns, rows=rows,
                  ignored_columns=ignored, encoding=encoding, delimiter=delimiter)
+
+
+#: Invisible characters that copying from web pages and Word leaves in cells.
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def _is_complete_header(cells: Sequence[str]) -> bool:

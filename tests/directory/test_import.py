@@ -459,6 +459,21 @@ def test_name_with_yo_is_kept_and_an_emoji_is_a_bad_row(runner, tmp_path):
     person = db.session.scalar(select(Person))
     assert (person.surname, person.first_name, person.patronymic) == (
         "Ёлкина", "Алёна", "Фёдоровна")
+    # Imported people are found by the directory's search like everyone else (ё = е).
+    from hub.directory.services import search_people
+
+    assert db.session.scalars(search_people("елкина алена")).all() == [person]
+
+
+def test_invisible_characters_and_non_breaking_spaces_from_copy_paste():
+    make_network(1)
+    rows = [["Иванова\u00a0Мария\u200b Петровна", "Детский\u00a0сад № 20",
+             "воспитатель\u00ad", "\ufeffivanova@example.org\u00a0", "", ""]]
+    row = plan_of(to_csv(rows)).rows[0]
+    assert row.action is RowAction.CREATE, row.reason
+    assert (row.values.surname, row.values.first_name, row.values.patronymic,
+            row.values.email, row.values.position) == (
+        "Иванова", "Мария", "Петровна", "ivanova@example.org", "воспитатель")
 
 
 def test_html_and_sql_in_every_cell(runner, tmp_path):
