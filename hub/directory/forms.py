@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, SelectField, StringField, SubmitField, TextAreaField
@@ -71,8 +72,8 @@ class ChoiceField(SelectField):
 
 
 def _required_choice(form: Form, field: Any) -> None:
-    if field.data in (None, ""):
-        raise ValidationError(_l("Choose a value from the list."))
+    if field.data in (None, "") and not field.errors:
+        raise ValidationError(_("Choose a value from the list."))
 
 
 class _PlainName:
@@ -225,17 +226,22 @@ class NetworkForm(FlaskForm):
     def validate_members(self, field: Any) -> None:
         chosen = {row.form.organisation.data for row in field if row.form.organisation.data}
         incomplete = False
+        seen: set[int] = set()
         for row in field:
             organisation, coordinator = row.form.organisation, row.form.coordinator
+            if organisation.data is not None and organisation.data in seen:
+                organisation.errors = [*organisation.errors,
+                                       _("This organisation is listed twice.")]
+            seen.add(organisation.data)
             if organisation.errors or coordinator.errors:
                 incomplete = True
             elif organisation.data is not None and coordinator.data is None:
-                coordinator.errors = [*coordinator.errors, _l("Choose the member's coordinator.")]
+                coordinator.errors = [*coordinator.errors, _("Choose the member's coordinator.")]
                 incomplete = True
             elif coordinator.data is not None and organisation.data is None:
-                organisation.errors = [*organisation.errors, _l("Choose the organisation.")]
+                organisation.errors = [*organisation.errors, _("Choose the organisation.")]
                 incomplete = True
         if len(chosen) < 2:
-            raise ValidationError(_l("A network needs at least two member organisations."))
+            raise ValidationError(_("A network needs at least two member organisations."))
         if incomplete:
-            raise ValidationError(_l("Complete or clear the highlighted rows."))
+            raise ValidationError(_("Complete or clear the highlighted rows."))

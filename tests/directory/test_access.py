@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from hub.directory.models import Network, Organisation, Person
-
 from .conftest import fresh
 
 # (method, path template, municipal, coordinator, teacher, anonymous)
@@ -120,8 +118,3 @@ def test_deactivate_requires_a_csrf_token(app, client, people, login_as):
     assert organisation.status_code == 400
     assert fresh(people.teacher).active
     assert fresh(people.teacher.organisation).active
-
-
-def test_models_are_imported_for_route_ids():
-    # Keep the imports meaningful for readers: the ids above are of these models.
-    assert {Network, Organisation, Person}
