@@ -2,9 +2,9 @@
 
 A transport hands one already-built RFC 5322 message to the next hop. It raises
 
-- `TemporaryMailError` when trying again later may succeed: the server is down or unreachable,
-  a timeout, a TLS or authentication problem (fixed by configuration, not by the message), or
-  any 4xx answer;
+- `TemporaryMailError` when trying again later may succeed: any 4xx answer; its subclass
+  `ServerUnavailable` when the server itself is the problem (down or unreachable, a timeout, a
+  TLS or authentication problem fixed by configuration, not by the message);
 - `PermanentMailError` when the server refused this message for good: a 5xx answer to the
   sender, a recipient or the data.
 
@@ -46,6 +46,12 @@ class TemporaryMailError(MailError):
     """Try again later: server down, timeout, 4xx answer, TLS or authentication problem."""
 
     temporary = True
+
+
+class ServerUnavailable(TemporaryMailError):
+    """The server, or the settings to reach it, is the problem — not this message: unreachable,
+    timeouts, a dropped connection, TLS, authentication, a refused session, 421. Every other
+    message would fail the same way now, and an outage must never make mail fail for good."""
 
 
 class PermanentMailError(MailError):
@@ -214,12 +220,12 @@ class SMTPTransport:
             raise TemporaryMailError(self._clean(f"recipient deferred: {text}")) from None
         except smtplib.SMTPAuthenticationError as exc:
             self._drop()
-            raise TemporaryMailError(self._clean(
+            raise ServerUnavailable(self._clean(
                 f"authentication failed at {self.settings.address} (check SMTP_USERNAME and "
                 f"SMTP_PASSWORD): {_answer(exc.smtp_code, exc.smtp_error)}")) from None
         except (smtplib.SMTPConnectError, smtplib.SMTPHeloError) as exc:
             self._drop()
-            raise TemporaryMailError(self._clean(
+            raise ServerUnavailable(self._clean(
                 f"{self.settings.address} refused the session: "
                 f"{_answer(exc.smtp_code, exc.smtp_error)}")) from None
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
@@ -229,35 +235,37 @@ class SMTPTransport:
             text = self._clean(f"{what}: {_answer(exc.smtp_code, exc.smtp_error)}")
             if 500 <= exc.smtp_code < 600:
                 raise PermanentMailError(text) from None
+            if exc.smtp_code == 421:  # the server is closing the session
+                raise ServerUnavailable(text) from None
             raise TemporaryMailError(text) from None
         except smtplib.SMTPResponseException as exc:
             self._drop()
-            raise TemporaryMailError(self._clean(
+            raise ServerUnavailable(self._clean(
                 f"unexpected answer from {self.settings.address}: "
                 f"{_answer(exc.smtp_code, exc.smtp_error)}")) from None
         except smtplib.SMTPNotSupportedError as exc:
             self._drop()
-            raise TemporaryMailError(self._clean(
+            raise ServerUnavailable(self._clean(
                 f"{self.settings.address} does not support what the settings ask for: {exc}"
             )) from None
         except smtplib.SMTPServerDisconnected as exc:
             self._drop()
-            raise TemporaryMailError(self._clean(
+            raise ServerUnavailable(self._clean(
                 f"{self.settings.address} closed the connection: {exc or 'no reason given'}"
             )) from None
         except TimeoutError:
             self._drop()
-            raise TemporaryMailError(
+            raise ServerUnavailable(
                 f"timed out after {self.settings.timeout:g} s talking to {self.settings.address}"
             ) from None
         except ssl.SSLError as exc:
             self._drop()
-            raise TemporaryMailError(self._clean(
+            raise ServerUnavailable(self._clean(
                 f"TLS failed with {self.settings.address}: {exc.reason or exc}")) from None
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-            raise TemporaryMailError(self._clean(
+            raise ServerUnavailable(self._clean(
                 f"cannot reach {self.settings.address}: {reason}")) from None
         if refused:  # some recipients refused, the others accepted: never resend to them
             log.warning("smtp: %d recipient(s) refused, the others accepted", len(refused))
@@ -278,7 +286,7 @@ def _answer(code: int, message: bytes | str) -> str:
 def _login_plain_utf8(conn: smtplib.SMTP, username: str, password: str) -> None:
     """AUTH PLAIN with UTF-8 credentials (RFC 4616): smtplib's login() accepts ASCII only."""
     if "plain" not in conn.esmtp_features.get("auth", "").lower().split():
-        raise TemporaryMailError(
+        raise ServerUnavailable(
             "the SMTP credentials contain non-ASCII characters, which need AUTH PLAIN, and the "
             "server does not offer it")
     token = base64.b64encode(b"\0" + username.encode() + b"\0" + password.encode())

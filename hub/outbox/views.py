@@ -188,7 +188,8 @@ class MailView:
     @property
     def links(self) -> list[str]:
         """Web links in the text part, to click while developing (sign-in links...)."""
-        return list(dict.fromkeys(_LINK.findall(self.text or "")))
+        found = (link.rstrip(".,;:!?)»\"'") for link in _LINK.findall(self.text or ""))
+        return list(dict.fromkeys(found))
 
 
 _LINK = re.compile(r"https?://[^\s<>\"']+")

@@ -17,6 +17,12 @@ again. Outbox delivery is "at least once" in that narrow window and exactly once
 Before each send the worker checks that its lease still has room, and gives back what it has
 not started rather than race a worker that could reclaim it.
 
+A temporary failure is retried after OUTBOX_BACKOFF_SECONDS · 2^(attempts − 1) (capped, with
+jitter). A message FAILS when the server refuses it for good (5xx), or after
+OUTBOX_MAX_ATTEMPTS temporary refusals of the message itself (4xx). An outage — the server
+unreachable, timing out, refusing our login — never fails mail: it waits, at the longest
+backoff, until the server takes it ("nothing is lost").
+
 `flask outbox work` runs `run_forever` (or `drain` with --once); the development server runs
 the same loop in a daemon thread (`start_background_worker`).
 """
@@ -47,6 +53,7 @@ from integrations.mail import (
     MailConfigError,
     MailError,
     PermanentMailError,
+    ServerUnavailable,
     Transport,
     transport_from_config,
 )
@@ -292,13 +299,19 @@ def process_batch(*, transport: Transport | None = None, settings: WorkerSetting
         transport = transport_from_config(config)
     assert transport is not None
     sender = envelope_sender(config)
+    outage: ServerUnavailable | None = None
     try:
         for index, message in enumerate(claimed):
             left = (message.lease_until - clock()).total_seconds()
             if (stop is not None and stop.is_set()) or left < settings.lease_margin_seconds:
                 summary.released += release(claimed[index:])
                 break
-            _send_one(message, transport, sender, settings, clock, rng, stop, summary)
+            # Once the server is unreachable, the rest of the batch is deferred with the same
+            # reason instead of waiting SMTP_TIMEOUT for each message in turn.
+            error = _send_one(message, transport, sender, settings, clock, rng, stop, summary,
+                              outage=outage)
+            if isinstance(error, ServerUnavailable):
+                outage = error
     finally:
         if own_transport:
             transport.close()
@@ -307,10 +320,14 @@ def process_batch(*, transport: Transport | None = None, settings: WorkerSetting
 
 def _send_one(message: Claimed, transport: Transport, sender: str, settings: WorkerSettings,
               clock: Clock, rng: random.Random | None, stop: threading.Event | None,
-              summary: Summary) -> None:
+              summary: Summary, outage: ServerUnavailable | None = None) -> MailError | None:
+    """Send one claimed message (unless `outage` says the server is down) and record the
+    outcome; returns the error, if any."""
     recipient = parseaddr(message.to_addr)[1]
     error: MailError | None = None
     try:
+        if outage is not None:
+            raise ServerUnavailable(f"not tried: {outage}")
         if "@" not in recipient.strip("@"):
             raise PermanentMailError(f"no valid recipient address in {message.to_addr!r}")
         transport.send(sender, [recipient], message.mime.encode("utf-8", "surrogateescape"))
@@ -325,7 +342,11 @@ def _send_one(message: Claimed, transport: Transport, sender: str, settings: Wor
         values: dict[str, Any] = {"status": MessageStatus.SENT, "sent_at": now,
                                   "lease_until": None, "last_error": ""}
         outcome = "sent"
-    elif isinstance(error, PermanentMailError) or message.attempts >= settings.max_attempts:
+    elif isinstance(error, PermanentMailError) or (
+            message.attempts >= settings.max_attempts
+            and not isinstance(error, ServerUnavailable)):
+        # An outage (ServerUnavailable) never fails mail: it waits, at the longest backoff,
+        # until the server takes it. Only the server's answers about this message count.
         values = {"status": MessageStatus.FAILED, "lease_until": None,
                   "last_error": str(error)[:1000]}
         outcome = "failed"
@@ -340,7 +361,7 @@ def _send_one(message: Claimed, transport: Transport, sender: str, settings: Wor
         summary.lost += 1
         log.warning("outbox: #%d was taken over by another worker before its outcome (%s) "
                     "was recorded", message.id, outcome)
-        return
+        return error
     setattr(summary, outcome, getattr(summary, outcome) + 1)
     if outcome == "sent":
         log.info("outbox: sent #%d (%s) via %s", message.id, message.kind or "mail",
@@ -351,6 +372,7 @@ def _send_one(message: Claimed, transport: Transport, sender: str, settings: Wor
     else:
         log.info("outbox: #%d (%s) will be retried (attempt %d failed: %s)", message.id,
                  message.kind or "mail", message.attempts, error)
+    return error
 
 
 def drain(*, settings: WorkerSettings | None = None, transport: Transport | None = None,

@@ -147,7 +147,8 @@ def work(app: Flask) -> Callable[..., Summary]:
 
 
 def fresh(message_id: int) -> OutboxMessage:
-    """The row as the database has it now."""
+    """The row as the database has it now (changes made in this session are flushed first)."""
+    db.session.flush()
     db.session.expire_all()
     row = db.session.get(OutboxMessage, message_id)
     assert row is not None

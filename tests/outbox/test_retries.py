@@ -215,3 +215,23 @@ def test_retry_delay_doubles_is_capped_and_jittered(attempts):
     delay = retry_delay(attempts, settings, rng)
     expected = min(3600, 30 * 2 ** (attempts - 1))
     assert 0.8 * expected <= delay <= min(3600, 1.2 * expected)
+
+
+def test_an_outage_never_fails_mail_and_the_batch_is_deferred_together(
+        smtp_down, request, clock, work, app, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 2)
+    ids = [queue(f"t{i}@example.org") for i in range(3)]
+
+    for attempt in (1, 2, 3, 4):
+        summary = work(clock=clock)
+        assert (summary.retrying, summary.failed) == (3, 0)
+        rows = [fresh(i) for i in ids]
+        assert {r.status for r in rows} == {MessageStatus.PENDING}
+        assert {r.attempts for r in rows} == {attempt}
+        clock.advance(days=1)
+    assert f"cannot reach 127.0.0.1:{smtp_down}" in rows[0].last_error
+    assert rows[1].last_error.startswith("not tried: cannot reach")  # one try per batch
+
+    server = request.getfixturevalue("smtp_server")
+    assert work(clock=clock).sent == 3
+    assert len(server.messages) == 3
