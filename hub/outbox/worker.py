@@ -141,7 +141,6 @@ class Claimed:
 
     id: int
     to_addr: str
-    mime: str
     kind: str
     attempts: int
     token: str
@@ -214,8 +213,8 @@ def claim(limit: int, *, now: datetime, lease_seconds: float, worker: str | None
         )
         session.commit()
         rows = session.execute(
-            select(OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.mime,
-                   OutboxMessage.kind, OutboxMessage.attempts)
+            select(OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.kind,
+                   OutboxMessage.attempts)
             .where(OutboxMessage.claimed_by == token,
                    OutboxMessage.status == MessageStatus.SENDING)
             .order_by(OutboxMessage.id)
@@ -224,7 +223,7 @@ def claim(limit: int, *, now: datetime, lease_seconds: float, worker: str | None
     except BaseException:
         session.rollback()
         raise
-    return [Claimed(r.id, r.to_addr, r.mime, r.kind, r.attempts, token, lease_until)
+    return [Claimed(r.id, r.to_addr, r.kind, r.attempts, token, lease_until)
             for r in rows]
 
 
@@ -290,14 +289,13 @@ def process_batch(*, transport: Transport | None = None, settings: WorkerSetting
     config = current_app.config
     settings = settings or WorkerSettings.from_config(config)
     own_transport = transport is None
+    if transport is None:  # before claiming: a missing setting must not strand claimed mail
+        transport = transport_from_config(config)
     summary = Summary()
     claimed = claim(settings.batch, now=clock(), lease_seconds=settings.lease_seconds,
                     worker=worker, due_before=due_before)
     if not claimed:
         return summary, 0
-    if own_transport:
-        transport = transport_from_config(config)
-    assert transport is not None
     sender = envelope_sender(config)
     outage: ServerUnavailable | None = None
     try:
@@ -330,7 +328,12 @@ def _send_one(message: Claimed, transport: Transport, sender: str, settings: Wor
             raise ServerUnavailable(f"not tried: {outage}")
         if "@" not in recipient.strip("@"):
             raise PermanentMailError(f"no valid recipient address in {message.to_addr!r}")
-        transport.send(sender, [recipient], message.mime.encode("utf-8", "surrogateescape"))
+        # Loaded one at a time: a batch of large attachments need not fit in memory at once.
+        mime = db.session.scalar(select(OutboxMessage.mime).where(OutboxMessage.id == message.id))
+        db.session.commit()
+        if mime is None:
+            raise PermanentMailError("the message was deleted while claimed")
+        transport.send(sender, [recipient], mime.encode("utf-8", "surrogateescape"))
     except MailError as exc:
         error = exc
     except Exception as exc:  # noqa: BLE001 - a bug or a broken message must not stop the queue
