@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from .conftest import fresh
+from .conftest import fresh, organisation_data, text
 
 # (method, path template, municipal, coordinator, teacher, anonymous)
 # {own_org}: the coordinator's and teacher's organisation; {other_org}: other_teacher's;
@@ -118,3 +120,22 @@ def test_deactivate_requires_a_csrf_token(app, client, people, login_as):
     assert organisation.status_code == 400
     assert fresh(people.teacher).active
     assert fresh(people.teacher.organisation).active
+
+
+def test_forms_carry_their_csrf_token(app, client, people, login_as):
+    """With CSRF on (as in production) the pages' own tokens make the forms work."""
+    login_as(people.municipal)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        page = text(client.get("/organisations/new"))
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        created = client.post("/organisations/new",
+                              data={**organisation_data(), "csrf_token": token})
+        detail = text(client.get(created.headers["Location"]))
+        button = re.search(r'action="(/organisations/\d+/deactivate)".*?'
+                           r'name="csrf_token" value="([^"]+)"', detail, re.S)
+        deactivated = client.post(button.group(1), data={"csrf_token": button.group(2)})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert created.status_code == 302
+    assert deactivated.status_code == 302
