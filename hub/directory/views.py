@@ -104,8 +104,6 @@ def _show_errors(form: Form, errors: Mapping[str, str], aliases: Mapping[str, st
         field = fields.get(aliases.get(name, name))
         if field is None or not hasattr(field, "errors"):
             form.form_errors.append(message)
-        elif isinstance(field.errors, list) and field.errors and isinstance(field.errors[0], dict):
-            field.errors.append(message)
         else:
             field.errors = [*field.errors, message]
 

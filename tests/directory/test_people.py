@@ -336,3 +336,17 @@ def test_detail_page_offers_only_allowed_actions(client, people, login_as):
     login_as(people.coordinator)
     body = text(client.get(f"/people/{people.teacher.id}"))
     assert f"/people/{people.teacher.id}/deactivate" in body
+
+
+def test_a_race_on_the_same_email_is_explained_not_a_500(client, people, login_as,
+                                                         monkeypatch):
+    """Two coordinators saving the same new email at once: the database's unique index wins."""
+    from hub.directory import services
+
+    monkeypatch.setattr(services, "find_person_by_email", lambda email: None)
+    login_as(people.municipal)
+    response = client.post("/people/new", data=person_data(people.teacher.organisation,
+                                                           email="teacher@example.org"))
+    assert response.status_code == 200
+    assert "Someone else has just saved a conflicting change." in text(response)
+    assert count(Person) == 4
