@@ -1,8 +1,8 @@
 """directory, sign-in tokens and the outbox
 
-Revision ID: c9f2a61cf48d
+Revision ID: 273c9eb5e1c3
 Revises: 
-Create Date: 2026-11-22 02:49:20.175137
+Create Date: 2026-11-22 03:15:33.272667
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c9f2a61cf48d'
+revision = '273c9eb5e1c3'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -38,6 +38,8 @@ def upgrade():
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('search_key', sa.String(length=600), server_default='', nullable=False),
+    sa.Column('sort_key', sa.String(length=200), server_default='', nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation'))
     )
     op.create_table('outbox_message',
@@ -78,6 +80,7 @@ def upgrade():
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('search_key', sa.String(length=600), server_default='', nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_person_organisation_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person')),
     sa.UniqueConstraint('email', name=op.f('uq_person_email'))
