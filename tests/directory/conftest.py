@@ -1,5 +1,4 @@
-"""Helpers of the directory tests: a client that runs each request in its own app context
-(as a real server does), a network, and valid form data to spoil one field at a time."""
+"""Helpers of the directory tests: a network, and valid form data to spoil one field at a time."""
 
 from __future__ import annotations
 
@@ -7,42 +6,16 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from hub.directory.models import Network, NetworkMember, Organisation, Person, Role
 from hub.extensions import db
 
 
-class FreshContextClient(FlaskClient):
-    """Each request in its own app context, so that no state (the signed-in user cached in `g`,
-    the database session) leaks from one request to the next or into the test."""
-
-    def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests sign in a lot and are not about hashing: use argon2 at its cheapest."""
-    from argon2 import PasswordHasher
-
-    from hub.auth import passwords
-
-    monkeypatch.setattr(passwords, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return FreshContextClient(app, app.response_class, use_cookies=True)
-
-
 @pytest.fixture
 def new_client(app: Flask):  # type: ignore[no-untyped-def]
     """Another browser, with its own cookies."""
-    return lambda: FreshContextClient(app, app.response_class, use_cookies=True)
+    return app.test_client
 
 
 def fresh(obj: Any) -> Any:
