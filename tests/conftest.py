@@ -72,9 +72,10 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_uri: str) -> Iterator[Flask]:
+def app(database_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_uri)
     app.test_client_class = FreshContextClient
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))  # uploads land here
     with app.app_context():
         if PG_URL:
             with db.engine.begin() as conn:
