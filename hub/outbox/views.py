@@ -29,6 +29,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.orm import defer
 
 from hub.extensions import db
 from hub.outbox import services
@@ -66,10 +67,10 @@ def _labels() -> dict[str, object]:
 @bp.get("/", endpoint="index")
 def index():  # type: ignore[no-untyped-def]
     """Every message, newest first; filter by recipient or subject, and by status."""
-    query = request.args.get("q", "").strip()[:200]
+    query = request.args.get("q", "").replace("\x00", "").strip()[:200]
     status_arg = request.args.get("status", "")
-    statement = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
-                                               OutboxMessage.id.desc())
+    statement = (select(OutboxMessage).options(defer(OutboxMessage.mime))  # sources can be big
+                 .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))
     if query:
         pattern = f"%{_escape_like(query)}%"
         statement = statement.where(or_(OutboxMessage.to_addr.ilike(pattern, escape="\\"),

@@ -56,8 +56,9 @@ def test_filters_by_text_and_status(client):
     assert "Вебинар для родителей" in by_text and "Мульти-пульти" not in by_text
     by_status = client.get("/dev/mail/?status=failed").get_data(as_text=True)
     assert "Мульти-пульти" in by_status and "Вебинар для родителей" not in by_status
-    odd = client.get("/dev/mail/?q=%25_%5C&status=nonsense&page=999")
-    assert odd.status_code == 200
+    for odd in ("?q=%25_%5C&status=nonsense&page=999", "?q=%00%27%3B--", "?q=" + "я" * 10000,
+                "?page=-1", "?page=abc"):
+        assert client.get("/dev/mail/" + odd).status_code == 200, odd
 
 
 def test_message_page_shows_text_html_calendar_and_attachments_safely(client):
