@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -224,13 +225,19 @@ class _Handler:
         return "250 OK"
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture
 def smtp_server(app: Flask) -> Iterator[SMTPSink]:
     """A real SMTP server (aiosmtpd) on loopback; the app is pointed at it for the test."""
-    sink = SMTPSink(host="127.0.0.1", port=0)
-    controller = Controller(_Handler(sink), hostname="127.0.0.1", port=0)
+    sink = SMTPSink(host="127.0.0.1", port=free_port())
+    controller = Controller(_Handler(sink), hostname=sink.host, port=sink.port)
     controller.start()
-    sink.port = controller.server.sockets[0].getsockname()[1]
     saved = {k: app.config[k] for k in ("SMTP_HOST", "SMTP_PORT")}
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port)
     try:

@@ -4,7 +4,6 @@ to run a worker in its own app context (its own database session), as a separate
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,17 +17,10 @@ from hub.core.types import utcnow
 from hub.extensions import db
 from hub.outbox.models import OutboxMessage
 from hub.outbox.worker import Summary, WorkerSettings, drain
-from tests.conftest import SMTPSink, _Handler
+from tests.conftest import SMTPSink, _Handler, free_port
 
 SMTP_USER = "hub-mailer"
 SMTP_PASSWORD = "s3cret-Пароль-that-must-never-be-logged"
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
