@@ -89,6 +89,8 @@ class TestingConfig(Config):
 
     TESTING = True
     SECRET_KEY = "testing-secret"
+    #: Tests read English messages; tests/test_i18n.py checks the Russian default separately.
+    BABEL_DEFAULT_LOCALE = "en"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = True
     DEV_MAIL = True
