@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations >/dev/null
 
 run: install
 	$(BIN)/flask db upgrade
