@@ -21,7 +21,7 @@ from .test_import_helpers import HEADER, make_network, person_row, png_bytes, to
 @pytest.fixture(autouse=True)
 def _uploads_in_tmp(app: Flask, tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
     """Uploads go to a temporary folder, not the developer's instance/."""
-    monkeypatch.setattr(importing, "uploads_root", lambda: tmp_path / "imports")
+    monkeypatch.setattr(importing.uploads, "uploads_root", lambda: tmp_path / "imports")
 
 
 def upload(client, data: bytes, name: str = "people.csv", **fields):  # type: ignore[no-untyped-def]
