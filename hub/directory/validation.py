@@ -66,7 +66,8 @@ def clean_name_part(value: str | None, field: str, *, required: bool = True) -> 
 
 def parse_full_name(value: str | None) -> tuple[str, str, str]:
     """«Фамилия Имя Отчество» → (surname, first name, patronymic); the patronymic is optional."""
-    text = clean_text(value, max_length=3 * NAME_MAX, required=True, field=_l("Surname, first name, patronymic"))
+    text = clean_text(value, max_length=3 * NAME_MAX, required=True,
+                      field=_l("Surname, first name, patronymic"))
     parts = text.split(" ")
     if len(parts) < 2:
         raise InvalidValue(_("Full name needs at least a surname and a first name."))
