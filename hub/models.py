@@ -1,6 +1,7 @@
 """Every domain's models, imported in one place so that metadata knows all tables."""
 
 from hub.auth.models import AuthToken, TokenPurpose
+from hub.calendar.models import CalendarFeed, ReminderSent
 from hub.directory.models import (
     Category,
     Network,
@@ -11,8 +12,29 @@ from hub.directory.models import (
     Role,
 )
 from hub.outbox.models import MessageStatus, OutboxMessage
+from hub.scheduling.models import (
+    Event,
+    EventAudience,
+    EventFormat,
+    EventHost,
+    EventPerson,
+    EventRole,
+    EventStatus,
+    Invitation,
+    InvitationState,
+    PartStat,
+    Plan,
+    PlanApproval,
+    PlanItem,
+    PlanStatus,
+    Series,
+    SeriesPerson,
+)
 
 __all__ = [
     "AuthToken", "TokenPurpose", "Category", "Network", "NetworkMember", "Organisation",
-    "OrgKind", "Person", "Role", "MessageStatus", "OutboxMessage",
+    "OrgKind", "Person", "Role", "MessageStatus", "OutboxMessage", "CalendarFeed", "ReminderSent",
+    "Event", "EventAudience", "EventFormat", "EventHost", "EventPerson", "EventRole",
+    "EventStatus", "Invitation", "InvitationState", "PartStat", "Plan", "PlanApproval",
+    "PlanItem", "PlanStatus", "Series", "SeriesPerson",
 ]

@@ -53,3 +53,19 @@ class IntEnum(TypeDecorator[enum.IntEnum]):
 
     def process_result_value(self, value: int | None, dialect: Any) -> enum.IntEnum | None:
         return None if value is None else self.enum_class(value)
+
+
+class LabelledEnum(enum.IntEnum):
+    """An IntEnum whose members carry a translatable label (see LABELS in each subclass)."""
+
+    @property
+    def label(self) -> str:
+        return str(self.labels()[self])
+
+    @classmethod
+    def labels(cls) -> dict:
+        raise NotImplementedError
+
+    @classmethod
+    def choices(cls) -> list[tuple[int, str]]:
+        return [(int(m), m.label) for m in cls]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import re
 import unicodedata
 from datetime import datetime
@@ -12,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hub.core.types import IntEnum, UTCDateTime, utcnow
+from hub.core.types import IntEnum, LabelledEnum, UTCDateTime, utcnow
 from hub.extensions import db
 
 _SPACES = re.compile(r"\s+")
@@ -36,22 +35,6 @@ _DIGITS = re.compile(r"\d+")
 def natural_sort_key(*parts: str | None) -> str:
     """fold_for_search with numbers zero-padded, so «№ 3» sorts before «№ 22»."""
     return _DIGITS.sub(lambda m: m.group().zfill(8), fold_for_search(*parts))[:200]
-
-
-class LabelledEnum(enum.IntEnum):
-    """An IntEnum whose members carry a translatable label (see LABELS in each subclass)."""
-
-    @property
-    def label(self) -> str:
-        return str(self.labels()[self])
-
-    @classmethod
-    def labels(cls) -> dict:
-        raise NotImplementedError
-
-    @classmethod
-    def choices(cls) -> list[tuple[int, str]]:
-        return [(int(m), m.label) for m in cls]
 
 
 class OrgKind(LabelledEnum):

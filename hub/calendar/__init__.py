@@ -1,0 +1,1 @@
+"""Calendar invitations (iCalendar by email), RSVP, reminders and subscribable feeds."""

@@ -1,0 +1,1 @@
+"""Events, series and programs, audiences and invitations, the year's joint plan."""
