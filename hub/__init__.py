@@ -84,15 +84,23 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from hub.auth.views import bp as auth_bp
+    from hub.calendar.views import bp as calendar_bp
     from hub.core.views import bp as core_bp
     from hub.directory.import_views import bp as import_bp
     from hub.directory.views import bp as directory_bp
     from hub.outbox.views import bp as dev_mail_bp
+    from hub.scheduling.calendar_views import bp as calendar_views_bp
+    from hub.scheduling.plan_views import bp as plan_bp
+    from hub.scheduling.views import bp as scheduling_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(directory_bp)
     app.register_blueprint(import_bp)
+    app.register_blueprint(scheduling_bp)
+    app.register_blueprint(plan_bp)
+    app.register_blueprint(calendar_views_bp)
+    app.register_blueprint(calendar_bp)
     if app.config.get("DEV_MAIL"):
         app.register_blueprint(dev_mail_bp)
 

@@ -1,8 +1,13 @@
 """Every route of the app with every role: who gets 200, 302 or 403 (and 404/405/410 where
-that is the answer). The directory's routes are listed in tests/directory/test_access.py; this
-file lists the rest, and fails when a route is in neither list."""
+that is the answer). Each domain lists its routes in tests/<domain>/test_access.py (a ROUTES
+table of the same shape as below); this file lists the rest, and fails when a route is in no
+table."""
 
 from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
 
 import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -11,7 +16,6 @@ from hub.directory.importing import save_upload
 from hub.extensions import db
 from hub.outbox.services import enqueue_email
 from tests.directory.test_access import ROLES
-from tests.directory.test_access import ROUTES as DIRECTORY_ROUTES
 
 # (method, path template, municipal, coordinator, teacher, anonymous)
 # {upload}: an import upload of the coordinator's; {mail}: a message in the outbox.
@@ -56,6 +60,25 @@ ROUTES = [
 ]
 
 
+def domain_tables() -> list[tuple]:
+    """The ROUTES of every tests/<domain>/test_access.py."""
+    rows: list[tuple] = []
+    for path in sorted(Path(__file__).parent.glob("*/test_access.py")):
+        module = importlib.import_module(f"tests.{path.parent.name}.test_access")
+        rows += getattr(module, "ROUTES", [])
+    return rows
+
+
+def _sample(template: str) -> str:
+    """The template with every {placeholder} replaced by a value of the right shape."""
+    return re.sub(r"\{(\w+)\}", lambda m: "A" * 32 if m.group(1) in TOKEN_PLACEHOLDERS
+                  else "1", template)
+
+
+#: Placeholders that stand for tokens (the rest stand for ids).
+TOKEN_PLACEHOLDERS = {"upload", "token", "feed", "invite"}
+
+
 def _endpoint(app, method: str, path: str) -> str:  # type: ignore[no-untyped-def]
     adapter = app.url_map.bind("localhost")
     return adapter.match(path.split("?")[0], method=method)[0]
@@ -63,13 +86,10 @@ def _endpoint(app, method: str, path: str) -> str:  # type: ignore[no-untyped-de
 
 def test_every_route_is_in_a_table(app):
     """A new route must be added to a table, with the answer each role should get."""
-    sample = {"upload": "A" * 32, "mail": 1, **dict.fromkeys(
-        ("own_org", "other_org", "net", "teacher", "other_teacher", "municipal",
-         "coordinator"), 1)}
     covered = set()
-    for method, template, *_ in ROUTES + DIRECTORY_ROUTES:
+    for method, template, *_ in ROUTES + domain_tables():
         try:
-            covered.add((_endpoint(app, method, template.format(**sample)), method))
+            covered.add((_endpoint(app, method, _sample(template)), method))
         except (NotFound, MethodNotAllowed):
             continue
     missing = sorted(
