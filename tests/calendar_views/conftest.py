@@ -1,0 +1,3 @@
+"""The calendar tests share the plan tests' fixtures (a network, events)."""
+
+from tests.plan.conftest import network, other_coordinator  # noqa: F401
