@@ -75,6 +75,10 @@ class Config:
 
     SOCKETIO_MESSAGE_QUEUE = ""
 
+    #: Jitsi Meet server of the default conferencing provider (rooms are derived, see
+    #: integrations/conferencing/jitsi.py).
+    JITSI_BASE_URL = os.environ.get("JITSI_BASE_URL", "https://meet.jit.si")
+
 
 class DevelopmentConfig(Config):
     """`make run`: SQLite under instance/, mail kept in the outbox and shown at /dev/mail."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import abort
 from flask_login import current_user, login_required
 
 from hub.directory.models import Organisation, Person, Role
+
+if TYPE_CHECKING:
+    from hub.scheduling.models import Event
 
 
 def is_municipal(user: Person) -> bool:
@@ -99,6 +102,79 @@ def can_view_inactive(user: Person) -> bool:
 
 def can_manage_networks(user: Person) -> bool:
     return is_municipal(user)
+
+
+# --- events (hub.scheduling) ----------------------------------------------------------------
+
+def can_create_events(user: Person) -> bool:
+    """Plan events: municipal coordinators (any host), organisation coordinators (their own
+    organisation among the hosts)."""
+    return user.role in (Role.MUNICIPAL_COORDINATOR, Role.ORG_COORDINATOR)
+
+
+def can_host_with(user: Person, organisation_ids: Iterable[int]) -> bool:
+    """May `user` save an event hosted by these organisations? An organisation coordinator's
+    events are hosted by their own organisation (partners may co-host)."""
+    if is_municipal(user):
+        return True
+    return user.role == Role.ORG_COORDINATOR and user.organisation_id in set(organisation_ids)
+
+
+def is_event_organiser(user: Person, event: Event) -> bool:
+    """Listed as an organiser of the event (its creator is)."""
+    from hub.scheduling.models import EventRole
+
+    return any(p.person_id == user.id and p.role == EventRole.ORGANISER for p in event.people)
+
+
+def can_edit_event(user: Person, event: Event) -> bool:
+    """Edit, publish, cancel, complete; see drafts, answers and conflicts: municipal
+    coordinators, coordinators of a host organisation, and the event's organisers."""
+    if not user.is_authenticated or not user.active:
+        return False
+    if is_municipal(user) or is_event_organiser(user, event):
+        return True
+    return (user.role == Role.ORG_COORDINATOR
+            and any(h.organisation_id == user.organisation_id for h in event.hosts))
+
+
+def can_view_event(user: Person, event: Event) -> bool:
+    """The event page. Drafts: organisers only. Otherwise: anyone who may edit it, open events,
+    the people invited or with a part in it, and the people of its host and audience
+    organisations (a whole network's audience included)."""
+    from hub.scheduling.models import EventStatus
+
+    if can_edit_event(user, event):
+        return True
+    if event.status == EventStatus.DRAFT or not user.is_authenticated:
+        return False
+    if event.open_registration:
+        return True
+    from hub.scheduling.services import has_part_in
+
+    return has_part_in(user, event)
+
+
+def can_view_event_anonymously(event: Event) -> bool:
+    """Open, published events have a public page (guests join them from a link)."""
+    from hub.scheduling.models import EventStatus
+
+    return event.open_registration and event.status != EventStatus.DRAFT
+
+
+def can_see_responses(user: Person, event: Event) -> bool:
+    """Who answered what (RSVP counts and names), the waiting list, conflicts."""
+    return can_edit_event(user, event)
+
+
+def can_register(user: Person, event: Event) -> bool:
+    """Register for an open event (or join its waiting list): anyone signed in, while the
+    event is scheduled and has not ended."""
+    from hub.core.types import utcnow
+    from hub.scheduling.models import EventStatus
+
+    return (user.is_authenticated and user.active and event.open_registration
+            and event.status == EventStatus.SCHEDULED and event.end_at > utcnow())
 
 
 def role_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

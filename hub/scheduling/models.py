@@ -319,6 +319,9 @@ class Invitation(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: The SEQUENCE of the last invitation or update emailed to this person.
     sent_sequence: Mapped[int | None]
+    #: When the person registered themselves for an open event (None: invited by the audience).
+    #: Registered people stay invited whatever the audience; the waiting list is in this order.
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="invitations")
