@@ -155,4 +155,4 @@ def answers_of(person: Person, event_ids: Iterable[int]) -> dict[int, PartStat]:
         select(Invitation.event_id, Invitation.partstat)
         .where(Invitation.person_id == person.id, Invitation.event_id.in_(ids),
                Invitation.state != InvitationState.REMOVED))
-    return dict(rows.tuples().all())
+    return {event_id: partstat for event_id, partstat in rows}

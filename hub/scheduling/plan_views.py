@@ -54,7 +54,8 @@ def _item(network: Network, item_id: int) -> PlanItem:
 
 
 def _month_label(year: int, month: int) -> str:
-    return format_date(date(year, month, 1), "LLLL y").capitalize()
+    label = format_date(date(year, month, 1), "LLLL y")
+    return label[:1].upper() + label[1:]
 
 
 def _fill_choices(form: PlanItemForm, network: Network, item: PlanItem | None = None) -> None:
