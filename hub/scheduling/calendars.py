@@ -1,7 +1,7 @@
 """Whose events are whose: the queries behind the hub's calendars and the plan's counts.
 
-- :func:`visible_to` is the one rule of who may see an event, as a query (the event page's rule,
-  hub.auth.permissions.can_view_event): drafts only by their organisers and editors.
+- :func:`visible_to` is who may see an event, as a query: the scheduling services' rule (the event
+  page's), so a calendar never lists an event its viewer cannot open.
 - :func:`person_scope`, :func:`organisation_scope` and :func:`network_scope` say which events
   belong to a person's, an organisation's or a network's calendar.
 - :func:`events_between` puts them together for a time range.
@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
-from hub.directory.models import Network, NetworkMember, Organisation, Person, Role
+from hub.directory.models import Network, NetworkMember, Organisation, Person
 from hub.extensions import db
 from hub.scheduling.models import (
     Event,
@@ -26,52 +26,24 @@ from hub.scheduling.models import (
     EventHost,
     EventPerson,
     EventRole,
-    EventStatus,
     Invitation,
     InvitationState,
     PartStat,
     SeriesPerson,
 )
+from hub.scheduling.services import visibility
 
 #: The most events one calendar page lists (a month of a busy network has about 50).
 PAGE_EVENTS_MAX = 2000
 
 
 def visible_to(viewer: Person) -> ColumnElement[bool]:
-    """SQL condition on Event: the events `viewer` may open (the rule of the event page,
-    hub.auth.permissions.can_view_event, as one query).
-
-    Drafts: the event's organisers (its creator is one), coordinators of a host organisation
-    and municipal coordinators. Other events: also open events, the people invited or with a
-    part in it, and the people of its host and audience organisations (a whole network's
-    audience included).
-    """
-    if viewer.role == Role.MUNICIPAL_COORDINATOR:
-        return true()
-    organiser = exists().where(
-        EventPerson.event_id == Event.id, EventPerson.person_id == viewer.id,
-        EventPerson.role == EventRole.ORGANISER)
-    own_hosted = exists().where(EventHost.event_id == Event.id,
-                                EventHost.organisation_id == viewer.organisation_id)
-    editors = [organiser, Event.created_by_id == viewer.id]
-    if viewer.role == Role.ORG_COORDINATOR:
-        editors.append(own_hosted)
-    own_networks = select(NetworkMember.network_id).where(
-        NetworkMember.organisation_id == viewer.organisation_id)
-    invited = exists().where(
-        Invitation.event_id == Event.id, Invitation.person_id == viewer.id,
-        Invitation.state != InvitationState.REMOVED)
-    part = exists().where(EventPerson.event_id == Event.id, EventPerson.person_id == viewer.id)
-    audience = exists().where(
-        EventAudience.event_id == Event.id,
-        or_(EventAudience.person_id == viewer.id,
-            EventAudience.organisation_id == viewer.organisation_id,
-            EventAudience.network_id.in_(own_networks)))
-    cohort = and_(Event.series_id.is_not(None), exists().where(
-        SeriesPerson.series_id == Event.series_id, SeriesPerson.person_id == viewer.id))
-    published = and_(Event.status != EventStatus.DRAFT, or_(
-        Event.open_registration.is_(True), invited, part, own_hosted, audience, cohort))
-    return or_(*editors, published)
+    """SQL condition on Event: the events `viewer` may open. The one rule is the scheduling
+    services' (hub.scheduling.services.visibility, the event page's can_view_event as a query):
+    drafts only for their organisers, host coordinators and municipal coordinators; other
+    events for those they concern (invited, with a part, host or audience organisation, a whole
+    network's audience) and open ones for everyone."""
+    return visibility(viewer)
 
 
 def is_visible(event: Event, viewer: Person) -> bool:

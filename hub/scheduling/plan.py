@@ -31,16 +31,12 @@ from sqlalchemy.orm import selectinload
 
 from hub.auth.permissions import is_municipal
 from hub.core.types import utcnow
-from hub.directory.models import Network, NetworkMember, Organisation, Person
+from hub.directory.models import Network, NetworkMember, Organisation, Person, Role
 from hub.directory.validation import InvalidValue, clean_text
 from hub.extensions import db
 from hub.scheduling.models import (
     Event,
-    EventAudience,
     EventFormat,
-    EventHost,
-    EventPerson,
-    EventRole,
     EventStatus,
     Plan,
     PlanApproval,
@@ -464,25 +460,34 @@ def draft_start(item: PlanItem, zone: str, today: date) -> datetime:
 
 
 def create_event_from_item(item: PlanItem, actor: Person, now: datetime | None = None) -> Event:
-    """A draft event carrying out the item: its topic as the title, its format, the responsible
-    organisation as host, the whole network as the audience, `actor` as organiser, in the item's
-    month (the organiser sets the real date and time before publishing). No invitations go out
-    for a draft."""
+    """A draft event carrying out the item, made by the scheduling services as `actor` (its
+    organiser): the item's topic as the title, its format, the responsible organisation as host
+    (with the actor's own, when an organisation coordinator of another member makes it), the
+    whole network as the audience, in the item's month at 15:00 in the host's zone. The
+    organiser sets the real date and time before publishing; no invitations go out for a
+    draft."""
+    from hub.scheduling.services import create_event
+    from hub.scheduling.spec import EventSpec, SchedulingError
+
     now = now or utcnow()
     network = item.plan.network
     if not can_edit_plan(actor, network):
         raise PlanError({"item": _("You cannot make events from this plan.")})
     zone = item.responsible.timezone or "Europe/Moscow"
     start = draft_start(item, zone, now.astimezone(ZoneInfo(zone)).date())
-    event = Event(
-        format=item.format, title=item.topic, description_html="",
-        start_at=start, end_at=start + timedelta(minutes=DRAFT_MINUTES), timezone=zone,
-        status=EventStatus.DRAFT, network_id=network.id, plan_item_id=item.id,
-        created_by_id=actor.id)
-    event.hosts = [EventHost(organisation_id=item.responsible_id)]
-    event.people = [EventPerson(person_id=actor.id, role=EventRole.ORGANISER)]
-    event.audience = [EventAudience(network_id=network.id)]
-    db.session.add(event)
+    end = start + timedelta(minutes=DRAFT_MINUTES)
+    hosts = [item.responsible_id]
+    if actor.role == Role.ORG_COORDINATOR and actor.organisation_id not in hosts:
+        hosts.append(actor.organisation_id)
+    spec = EventSpec(
+        format=item.format, title=item.topic, timezone=zone, start_date=start.date(),
+        start_time=start.time(), end_date=end.date(), end_time=end.time(), host_ids=hosts,
+        network_id=network.id, audience_network_ids=[network.id])
+    try:
+        event = create_event(actor, spec)
+    except SchedulingError as error:
+        raise PlanError({"item": " ".join(error.errors.values())}) from None
+    event.plan_item_id = item.id
     db.session.flush()
     return event
 

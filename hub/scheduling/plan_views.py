@@ -234,8 +234,14 @@ def make_event(network_id: int, item_id: int):  # type: ignore[no-untyped-def]
     network = _network(network_id)
     item = _item(network, item_id)
     require(services.can_edit_plan(current_user, network))
-    event = services.create_event_from_item(item, current_user)
-    db.session.commit()
+    try:
+        event = services.create_event_from_item(item, current_user)
+        db.session.commit()
+    except services.PlanError as error:
+        db.session.rollback()
+        for message in error.errors.values():
+            flash(message, "error")
+        return redirect(url_for(".show", network_id=network.id, _anchor=f"item-{item.id}"))
     target = _event_page(event.id)
     flash(_("A draft event is made from the plan item. Set its date, time and audience, then "
             "publish it."), "success")

@@ -57,7 +57,10 @@ def test_a_persons_own_events(people, make_person) -> None:  # type: ignore[no-u
     db.session.commit()
     _invite(invited, teacher)
     assert _ids(calendars.person_scope(teacher), teacher) == {
-        invited.id, speaking.id, organising.id, named.id, session.id}
+        invited.id, speaking.id, organising.id, session.id}
+    # Named in the audience: theirs once published, when their invitation is made.
+    _invite(named, teacher)
+    assert named.id in _ids(calendars.person_scope(teacher), teacher)
     assert not_mine.id not in _ids(calendars.person_scope(teacher), people.municipal)
 
 

@@ -234,3 +234,16 @@ def test_links_from_the_network_page(network, people, login_as) -> None:  # type
     page = text(client.get(f"/networks/{network.id}"))
     assert f'href="/networks/{network.id}/plan"' in page
     assert f'href="/networks/{network.id}/calendar"' in page
+
+
+def test_an_event_that_cannot_be_made_is_explained(network, people, login_as) -> None:  # type: ignore[no-untyped-def]
+    item = plan.add_item(network, month="2026-12", topic="Мастер-класс", format=4,
+                         responsible=people.other_teacher.organisation)
+    people.other_teacher.organisation.active = False
+    db.session.commit()
+    client = login_as(people.municipal)
+    response = client.post(f"/networks/{network.id}/plan/items/{item.id}/event",
+                           follow_redirects=True)
+    assert response.status_code == 200
+    assert "A deactivated organisation cannot host new events." in text(response)
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0

@@ -293,7 +293,9 @@ def test_a_draft_event_is_made_from_an_item(network, people, other_coordinator) 
     local = event.start_at.astimezone(ZoneInfo("Asia/Yekaterinburg"))
     assert (local.date(), local.hour) == (date(2026, 11, 2), 15)
     assert event.end_at > event.start_at
-    assert [h.organisation_id for h in event.hosts] == [item.responsible_id]
+    # The responsible organisation hosts it, with the organiser's own (their rule of hosting).
+    assert {h.organisation_id for h in event.hosts} == {
+        item.responsible_id, people.coordinator.organisation_id}
     assert [(p.person_id, p.role) for p in event.people] == [
         (people.coordinator.id, EventRole.ORGANISER)]
     assert [a.network_id for a in event.audience] == [network.id]
@@ -323,3 +325,23 @@ def test_only_editors_make_events(network, people) -> None:  # type: ignore[no-u
     with pytest.raises(plan.PlanError):
         plan.create_event_from_item(item, people.teacher)
     assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_the_municipal_coordinator_makes_an_event_hosted_by_the_responsible_member(  # type: ignore[no-untyped-def]
+        network, people, other_coordinator) -> None:
+    item = _item(network, other_coordinator.organisation, month="2027-03")
+    event = plan.create_event_from_item(item, people.municipal, now=utc(2026, 11, 22))
+    db.session.commit()
+    assert [h.organisation_id for h in fresh(event).hosts] == [item.responsible_id]
+    assert is_visible(event, other_coordinator)  # the host's coordinator sees the draft
+    assert not is_visible(event, people.coordinator)
+
+
+def test_a_deactivated_responsible_organisation_hosts_no_new_event(  # type: ignore[no-untyped-def]
+        network, people, other_coordinator) -> None:
+    item = _item(network, other_coordinator.organisation)
+    other_coordinator.organisation.active = False
+    db.session.commit()
+    with pytest.raises(plan.PlanError) as error:
+        plan.create_event_from_item(item, people.municipal)
+    assert "deactivated" in str(error.value)
