@@ -460,8 +460,9 @@ def run_forever(app: Flask, stop: threading.Event, *, settings: WorkerSettings |
         try:
             with app.app_context():
                 current = settings or WorkerSettings.from_config(app.config)
-                state.total.add(drain(settings=current, worker=worker, stop=stop))
+                # Jobs first: the mail they queue (invitations, reminders) goes in this pass.
                 _run_jobs(time.monotonic)
+                state.total.add(drain(settings=current, worker=worker, stop=stop))
             failures = 0
             wait = current.poll_seconds
         except MailConfigError as exc:

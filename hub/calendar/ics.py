@@ -1,0 +1,377 @@
+"""iCalendar (RFC 5545) for invitations (iTIP RFC 5546 REQUEST/CANCEL over iMIP RFC 6047), feeds
+and downloads (PUBLISH), written with the `icalendar` library.
+
+What every calendar gets, and why:
+
+- VCALENDAR with PRODID, VERSION:2.0, CALSCALE:GREGORIAN and METHOD when the object is an iTIP
+  message (REQUEST, CANCEL) or a download (PUBLISH). A subscribed feed has no METHOD.
+- a VTIMEZONE for every TZID used, built from zoneinfo for the years the calendar covers (a
+  Russian zone, without DST since 2014, is one STANDARD observance: what Outlook imports best,
+  MS-OXCICAL 2.1.3.1.1.19), placed before the events that use it.
+- DTSTART/DTEND with TZID in the event's own zone (the wall-clock time the organiser chose),
+  DTSTAMP in UTC (the time this object was made: Outlook drops an update whose SEQUENCE is equal
+  and DTSTAMP older), SEQUENCE, a stable UID, STATUS and TRANSP.
+- the join link in LOCATION, URL and DESCRIPTION (desktop clients ignore CONFERENCE; it is
+  given too, for the clients that read it).
+- ORGANIZER (CN, mailto, SENT-BY the hub's address) and, in an invitation, one ATTENDEE: the
+  person it is for (Gmail shows an invitation only to an address listed as ATTENDEE), with CN,
+  CUTYPE, ROLE (CHAIR for organisers, speakers and moderators), PARTSTAT and RSVP=TRUE. Other
+  invitees are never listed (their addresses are not the recipient's business).
+- a VALARM (ACTION:DISPLAY) at the event's first reminder.
+- a series is one master VEVENT (DTSTART of the first occurrence, RRULE with an UNTIL in UTC,
+  EXDATE for cancelled occurrences) plus an override VEVENT with RECURRENCE-ID for every
+  occurrence that differs from the rule; a single occurrence of a series travels alone as such
+  an override.
+
+The library escapes text (commas, semicolons, backslashes, newlines) and folds lines at 75
+octets without splitting a UTF-8 character; parameter values are quoted as needed, and double
+quotes (which a parameter value cannot hold and Outlook does not decode) are replaced.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import icalendar
+import nh3
+from icalendar import Alarm, Calendar, Timezone, vCalAddress, vRecur
+
+from hub.scheduling.models import Event, EventStatus, Series
+
+PRODID = "-//Vmeste hub//Vmeste hub calendar 1.0//RU"
+
+#: Methods this module writes.
+REQUEST = "REQUEST"
+CANCEL = "CANCEL"
+PUBLISH = "PUBLISH"
+
+#: Occurrences at most in a series without an end (the scheduling side refuses or caps such
+#: rules; this only keeps a broken row from making an endless calendar).
+MAX_RULE_YEARS = 5
+
+
+# -- small values ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    """A calendar user: ORGANIZER or ATTENDEE."""
+
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """The one ATTENDEE of a personal invitation."""
+
+    email: str
+    name: str
+    role: str = "REQ-PARTICIPANT"  # or CHAIR
+    partstat: str = "NEEDS-ACTION"
+
+
+@dataclass(frozen=True)
+class Details:
+    """What differs by reader for one VEVENT: the links and texts in their language."""
+
+    description: str
+    #: The link that opens the meeting (a person's /j/<token>, or the event page).
+    url: str
+    attendee: Attendee | None = None
+    #: (minutes before, text) of the VALARM, or None for no alarm.
+    alarm: tuple[int, str] | None = None
+    #: Label of the CONFERENCE property (RFC 7986).
+    conference_label: str = ""
+    #: TRANSPARENT for an event the reader declined (it does not block their time).
+    transparent: bool = False
+
+
+Describe = Callable[[Event], Details]
+
+
+def event_zone(name: str | None) -> tzinfo:
+    """The event's IANA zone; UTC for an empty or unknown name (written with a Z suffix)."""
+    if not name or name.upper() in ("UTC", "ETC/UTC", "Z"):
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def local(value: datetime, zone: tzinfo) -> datetime:
+    """An aware datetime shown in `zone` (written as TZID=<zone>:local time)."""
+    return value.astimezone(zone)
+
+
+def safe_param(value: str) -> str:
+    """A parameter value (CN): no double quotes (not allowed, and RFC 6868's ^' is not read by
+    Outlook), no control characters, at most 200 characters."""
+    value = value.replace('"', "'")
+    value = re.sub(r"[\x00-\x1f\x7f]", " ", value)
+    return value.strip()[:200]
+
+
+_BLOCK_END = re.compile(r"(?i)</(p|div|li|h[1-6]|blockquote|tr)>|<br\s*/?>")
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text of the description's safe HTML: block ends become line breaks."""
+    if not markup:
+        return ""
+    markup = _BLOCK_END.sub(lambda m: m.group(0) + "\n", markup)
+    markup = re.sub(r"(?i)<li[^>]*>", "• ", markup)
+    text = html.unescape(nh3.clean(markup, tags=set()))
+    lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _address(address: Address, *, sent_by: str | None = None) -> vCalAddress:
+    value = vCalAddress(f"mailto:{address.email}")
+    if address.name:
+        value.params["CN"] = safe_param(address.name)
+    if sent_by and sent_by.lower() != address.email.lower():
+        value.params["SENT-BY"] = f"mailto:{sent_by}"
+    return value
+
+
+def _attendee(attendee: Attendee) -> vCalAddress:
+    value = vCalAddress(f"mailto:{attendee.email}")
+    value.params["CUTYPE"] = "INDIVIDUAL"
+    value.params["ROLE"] = attendee.role
+    value.params["PARTSTAT"] = attendee.partstat
+    value.params["RSVP"] = "TRUE"
+    if attendee.name:
+        value.params["CN"] = safe_param(attendee.name)
+    return value
+
+
+# -- the rule of a series --------------------------------------------------------------------
+
+
+def series_rule(series: Series, last_start: datetime | None = None) -> vRecur:
+    """The series' RRULE, made safe for every client: an UNTIL given as a date or a local time
+    becomes a UTC time (RFC 5545 3.3.10: with a DTSTART in a zone, UNTIL is in UTC), and a rule
+    without COUNT or UNTIL ends at the last occurrence the hub holds (`last_start`)."""
+    rule = vRecur.from_ical(series.rrule.strip().removeprefix("RRULE:"))
+    zone = event_zone(series.timezone)
+    until = rule.get("UNTIL")
+    if until:
+        value = until[0] if isinstance(until, list) else until
+        if isinstance(value, datetime):
+            moment = value.replace(tzinfo=zone) if value.tzinfo is None else value
+        elif isinstance(value, date):  # the whole day of the last date counts
+            moment = datetime(value.year, value.month, value.day, 23, 59, 59, tzinfo=zone)
+        else:  # pragma: no cover - vRecur gives dates or datetimes
+            moment = None
+        if moment is not None:
+            rule["UNTIL"] = [moment.astimezone(UTC)]
+    elif not rule.get("COUNT"):
+        end = last_start or (series.first_start + timedelta(days=366 * MAX_RULE_YEARS))
+        rule["UNTIL"] = [end.astimezone(UTC)]
+    return rule
+
+
+# -- one VEVENT ------------------------------------------------------------------------------
+
+
+def _core(component: icalendar.Event, *, uid: str, sequence: int, dtstamp: datetime,
+          start: datetime, end: datetime, zone: tzinfo, summary: str, status: str,
+          details: Details, organizer: Address | None, sent_by: str | None,
+          last_modified: datetime | None, categories: Sequence[str] = ()) -> None:
+    component.add("uid", uid)
+    component.add("dtstamp", dtstamp.astimezone(UTC))
+    component.add("sequence", max(0, int(sequence)))
+    component.add("dtstart", local(start, zone))
+    component.add("dtend", local(end, zone))
+    component.add("summary", summary)
+    if details.description:
+        component.add("description", details.description)
+    component.add("location", details.url)
+    component.add("url", details.url)
+    conference = {"VALUE": "URI", "FEATURE": "VIDEO"}
+    if details.conference_label:
+        conference["LABEL"] = safe_param(details.conference_label)
+    component.add("conference", details.url, parameters=conference)
+    component.add("status", status)
+    component.add("transp", "TRANSPARENT" if details.transparent or status == "CANCELLED"
+                  else "OPAQUE")
+    component.add("class", "PUBLIC")
+    if categories:
+        component.add("categories", list(categories))
+    if last_modified is not None:
+        component.add("last-modified", last_modified.astimezone(UTC))
+    if organizer is not None:
+        component.add("organizer", _address(organizer, sent_by=sent_by))
+    if details.attendee is not None:
+        component.add("attendee", _attendee(details.attendee))
+    if details.alarm is not None and status != "CANCELLED":
+        minutes, text = details.alarm
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", text or summary)
+        alarm.add("trigger", timedelta(minutes=-minutes))
+        component.add_component(alarm)
+
+
+def _status(event: Event, cancelled: bool) -> str:
+    if cancelled or event.status == EventStatus.CANCELLED:
+        return "CANCELLED"
+    return "CONFIRMED"
+
+
+def occurrence_sequence(event: Event) -> int:
+    """SEQUENCE of an event's VEVENT. An occurrence adds its own changes to its series' (the
+    series' SEQUENCE is never lower than an override's, which Outlook would ignore as old)."""
+    if event.series is not None:
+        return event.series.sequence + event.sequence
+    return event.sequence
+
+
+def event_vevent(event: Event, details: Details, *, dtstamp: datetime,
+                 organizer: Address | None, sent_by: str | None = None,
+                 cancelled: bool = False, categories: Sequence[str] = ()) -> icalendar.Event:
+    """One VEVENT for one event; an occurrence of a series gets the series' UID and its
+    RECURRENCE-ID (its start as the rule gave it), in the series' zone."""
+    component = icalendar.Event()
+    zone = event_zone(event.timezone)
+    uid = event.series.uid if event.series is not None else event.uid
+    _core(component, uid=uid, sequence=occurrence_sequence(event), dtstamp=dtstamp,
+          start=event.start_at, end=event.end_at, zone=zone, summary=event.title,
+          status=_status(event, cancelled), details=details, organizer=organizer,
+          sent_by=sent_by, last_modified=event.updated_at, categories=categories)
+    if event.series is not None:
+        original = event.original_start or event.start_at
+        component.add("recurrence-id", local(original, event_zone(event.series.timezone)))
+    return component
+
+
+def _differs(event: Event, series: Series, template: Event, master: Details,
+             details: Details) -> bool:
+    """Whether an occurrence needs an override VEVENT: it was changed on its own, or the reader
+    answered it differently. (Its personal link may differ from the master's: that alone needs
+    no override, /j/ and /rsvp/ on the master's link act on the whole series.)"""
+    original = event.original_start or event.start_at
+    return (event.detached or event.sequence > 0 or event.start_at != original
+            or (event.end_at - event.start_at) != timedelta(minutes=series.duration_minutes)
+            or event.title != template.title or event.timezone != series.timezone
+            or event.description_html != template.description_html
+            or details.attendee != master.attendee)
+
+
+def series_vevents(series: Series, occurrences: Sequence[Event], describe: Describe, *,
+                   dtstamp: datetime, organizer: Address | None, sent_by: str | None = None,
+                   excluded: Iterable[Event] = (), cancelled: bool = False,
+                   categories: Sequence[str] = ()) -> list[icalendar.Event]:
+    """The whole series: the master VEVENT (RRULE; EXDATE for cancelled occurrences and those
+    in `excluded`, e.g. sessions the reader is not invited to) and an override per occurrence
+    that differs. `describe` gives the reader's links and texts for each occurrence; the master
+    takes those of the first occurrence still to come. `cancelled`: the whole series is
+    cancelled (METHOD:CANCEL of the master, no overrides)."""
+    zone = event_zone(series.timezone)
+    excluded_ids = {e.id for e in excluded}
+    ordered = sorted(occurrences, key=lambda e: e.original_start or e.start_at)
+    live = [e for e in ordered
+            if e.status != EventStatus.CANCELLED and e.id not in excluded_ids]
+    dropped = [e for e in ordered if e not in live]
+    now = dtstamp
+    template_candidates = [e for e in live if not e.detached] or live or ordered
+    template = template_candidates[0] if template_candidates else None
+    representative = next((e for e in live if e.end_at > now), live[-1] if live else template)
+
+    if template is None:  # a series without rows: nothing to write
+        return []
+    master_details = describe(representative) if representative is not None else describe(
+        template)
+    master = icalendar.Event()
+    first = series.first_start
+    _core(master, uid=series.uid, sequence=series.sequence, dtstamp=dtstamp, start=first,
+          end=first + timedelta(minutes=series.duration_minutes), zone=zone,
+          summary=template.title or series.title, status="CANCELLED" if cancelled
+          else "CONFIRMED", details=master_details, organizer=organizer, sent_by=sent_by,
+          last_modified=series.updated_at, categories=categories)
+    last = max((e.original_start or e.start_at) for e in ordered) if ordered else None
+    master.add("rrule", series_rule(series, last))
+    exdates = [local(e.original_start or e.start_at, zone) for e in dropped]
+    if exdates and not cancelled:
+        master.add("exdate", exdates)
+    components = [master]
+    if cancelled:
+        return components
+    for event in live:
+        details = describe(event)
+        if not _differs(event, series, template, master_details, details):
+            continue
+        components.append(event_vevent(event, details, dtstamp=dtstamp, organizer=organizer,
+                                       sent_by=sent_by, categories=categories))
+    return components
+
+
+# -- time zones and the calendar -------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
+    """VTIMEZONE of an IANA zone, with its real transitions from first_year to last_year."""
+    return Timezone.from_tzinfo(ZoneInfo(tzid), tzid=tzid, first_date=date(first_year, 1, 1),
+                                last_date=date(last_year, 12, 31))
+
+
+def _zone_years(components: Iterable[icalendar.cal.Component]) -> dict[str, tuple[int, int]]:
+    """For every TZID used: the first and last year its local times fall in."""
+    years: dict[str, list[int]] = {}
+    for component in components:
+        for sub in component.walk():
+            for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE"):
+                values = sub.get(name)
+                if values is None:
+                    continue
+                for prop in values if isinstance(values, list) else [values]:
+                    moments = [d.dt for d in prop.dts] if hasattr(prop, "dts") else [prop.dt]
+                    for moment in moments:
+                        key = getattr(getattr(moment, "tzinfo", None), "key", None)
+                        if key:
+                            span = years.setdefault(key, [moment.year, moment.year])
+                            span[0] = min(span[0], moment.year)
+                            span[1] = max(span[1], moment.year)
+            rule = sub.get("RRULE")
+            start = sub.get("DTSTART")
+            if rule is not None and start is not None:
+                key = getattr(getattr(start.dt, "tzinfo", None), "key", None)
+                if key:
+                    until = rule.get("UNTIL")
+                    end_year = (until[0].year if until else start.dt.year + MAX_RULE_YEARS)
+                    years[key][1] = max(years[key][1], end_year)
+    return {key: (span[0], span[1]) for key, span in years.items()}
+
+
+def calendar_bytes(components: Sequence[icalendar.cal.Component], *, method: str | None,
+                   name: str | None = None, refresh_minutes: int | None = None) -> bytes:
+    """The VCALENDAR holding `components` and a VTIMEZONE for each TZID they use, as bytes
+    (UTF-8, CRLF line ends, folded at 75 octets)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    if name:
+        calendar.add("name", name)  # RFC 7986
+        calendar.add("x-wr-calname", name)  # Google, Apple, Outlook
+    if refresh_minutes:
+        calendar.add("refresh-interval", timedelta(minutes=refresh_minutes),
+                     parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", timedelta(minutes=refresh_minutes))
+    for tzid, (first, last) in sorted(_zone_years(components).items()):
+        # A year of margin either side: alarms, and clients that look just outside the range.
+        calendar.add_component(vtimezone(tzid, first - 1, last + 1))
+    for component in components:
+        calendar.add_component(component)
+    return calendar.to_ical()
