@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := hub
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint translations install demo worker chromium clean
+.PHONY: run test lint translations install demo worker chromium icaljs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) translations
+install: $(STAMP) translations icaljs
+
+# Mozilla's ical.js, the independent iCalendar parser of tests/calendar (npm ci from the lock file).
+ICALJS := tests/calendar/js
+$(ICALJS)/node_modules/.package-lock.json: $(ICALJS)/package.json $(ICALJS)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ]; then \
+	      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } || \
+	      echo "WARNING: could not install node: the ical.js checks will be skipped"; \
+	    else echo "node/npm are not installed and we are not root: the ical.js checks will be skipped"; fi; }
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix $(ICALJS) --no-audit --no-fund --loglevel=error; fi
+
+icaljs: $(ICALJS)/node_modules/.package-lock.json
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile -d translations >/dev/null

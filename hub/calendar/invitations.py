@@ -645,16 +645,17 @@ def _advance(batch: InvitationBatch, worker: str, done_before: int,
     return bool(result.rowcount)
 
 
-def _work(batch: InvitationBatch, worker: str, deadline: float, chunk: int) -> int:
-    """Expand a claimed batch chunk by chunk until it is done or the time is up."""
-    queued = 0
+def _work(batch: InvitationBatch, worker: str, deadline: float, chunk: int,
+          queued: list[int]) -> None:
+    """Expand a claimed batch chunk by chunk until it is done or the time is up; adds the
+    letters committed to queued[0]."""
     batch_id = batch.id
     if not batch.recipient_ids:
         recipients = _initial_recipients(batch)
         if not _advance(batch, worker, 0, {"recipient_ids": json.dumps(recipients),
                                            "total": len(recipients)}):
             db.session.rollback()
-            return 0
+            return
         db.session.commit()
         batch = db.session.get(InvitationBatch, batch_id, populate_existing=True)
     ids = json.loads(batch.recipient_ids)
@@ -672,12 +673,12 @@ def _work(batch: InvitationBatch, worker: str, deadline: float, chunk: int) -> i
         if not _advance(batch, worker, done, values):
             db.session.rollback()  # taken over: its letters go with the new owner
             log.warning("calendar: batch #%d was taken over by another worker", batch_id)
-            return queued
+            return
         db.session.commit()
-        queued += count
+        queued[0] += count
         done += len(part)
         if finished:
-            return queued
+            return
         if time.monotonic() > deadline:  # give the rest back for the next pass
             db.session.execute(
                 update(InvitationBatch)
@@ -685,7 +686,7 @@ def _work(batch: InvitationBatch, worker: str, deadline: float, chunk: int) -> i
                 .values(lease_until=None, claimed_by="", attempts=InvitationBatch.attempts - 1)
                 .execution_options(synchronize_session=False))
             db.session.commit()
-            return queued
+            return
         batch = db.session.get(InvitationBatch, batch_id, populate_existing=True)
 
 
@@ -712,15 +713,15 @@ def run_batches(*, budget_seconds: float = 20.0, chunk: int | None = None) -> in
     chunk = chunk or int(current_app.config.get("CALENDAR_BATCH_CHUNK", BATCH_CHUNK))
     deadline = time.monotonic() + budget_seconds
     worker = f"calendar/{secrets.token_hex(6)}"
-    queued = 0
+    queued = [0]
     while time.monotonic() <= deadline:
         batch = _claim(utcnow(), worker)
         if batch is None:
             break
         batch_id = batch.id
         try:
-            queued += _work(batch, worker, deadline, chunk)
+            _work(batch, worker, deadline, chunk, queued)
         except Exception as exc:  # noqa: BLE001 - one broken batch must not stop the others
             log.exception("calendar: invitation batch #%d failed", batch_id)
             _fail(batch_id, worker, exc)
-    return queued
+    return queued[0]
