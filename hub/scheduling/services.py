@@ -260,10 +260,21 @@ def _new_event(clean: CleanEvent, start_at: datetime, *, organiser_ids: Iterable
 
 # --- creating -------------------------------------------------------------------------------
 
-def create_event(actor: Person, spec: EventSpec, *, publish: bool = False) -> Event:
+def check(actor: Person, spec: EventSpec, event: Event | None = None,
+          scope: Scope = Scope.ONE) -> CleanEvent:
+    """Check a spec for a new event or a change of `event` (in `scope`), writing nothing:
+    what create_event and update_event will accept (pass it to them as `clean`)."""
+    if event is not None and event.series_id is not None and scope == Scope.ONE:
+        spec.recurrence, spec.is_program, spec.cohort = None, False, []
+    current_hosts = [h.organisation_id for h in event.hosts] if event is not None else []
+    return clean_spec(spec, actor, current_host_ids=current_hosts)
+
+
+def create_event(actor: Person, spec: EventSpec, *, publish: bool = False,
+                 clean: CleanEvent | None = None) -> Event:
     """A new event (or a new series: then its first session) organised by `actor`, as a draft
-    or, with `publish`, scheduled with its invitations sent."""
-    clean = clean_spec(spec, actor)
+    or, with `publish`, scheduled with its invitations sent. `clean`: check() already ran."""
+    clean = clean or check(actor, spec)
     if clean.recurrence is not None:
         series = _new_series(clean, created_by_id=actor.id)
         events = [_new_event(clean, start, organiser_ids=[actor.id], created_by_id=actor.id,
@@ -372,16 +383,14 @@ def complete_event(event: Event) -> None:
 
 # --- editing --------------------------------------------------------------------------------
 
-def update_event(actor: Person, event: Event, spec: EventSpec,
-                 scope: Scope = Scope.ONE) -> Event:
+def update_event(actor: Person, event: Event, spec: EventSpec, scope: Scope = Scope.ONE, *,
+                 clean: CleanEvent | None = None) -> Event:
     """Change an event (for a session of a series: in `scope`, see the module docstring).
     A single event given a repeat rule becomes the first session of a new series (same UID).
-    Returns the edited event as it is now."""
+    Returns the edited event as it is now. `clean`: check() already ran."""
     if event.status == EventStatus.CANCELLED:
         raise SchedulingError({"status": _("A cancelled event cannot be changed.")})
-    if event.series_id is not None and scope == Scope.ONE:
-        spec.recurrence, spec.is_program, spec.cohort = None, False, []
-    clean = clean_spec(spec, actor, current_host_ids=[h.organisation_id for h in event.hosts])
+    clean = clean or check(actor, spec, event, scope)
     if event.series_id is None:
         if clean.recurrence is None:
             _after_change(event, _write(event, clean, clean.start_at, clean.end_at))
