@@ -25,7 +25,6 @@ from hub.scheduling.models import (
 
 from .conftest import NEXT_YEAR, form_data, invited, last_sunday, spec, text
 
-
 NEXT_YEAR_TEXT = str(NEXT_YEAR)
 
 
