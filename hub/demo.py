@@ -1,4 +1,5 @@
-"""Demo data: a realistic (and entirely invented) town network of kindergartens and schools.
+"""Demo data: a realistic (and entirely invented) town network of kindergartens and schools,
+and its school term (events, the digital internship, invitations, joint plans: hub.demo_term).
 
 `flask demo` loads it; `make run` calls `flask demo --if-empty`, so it is loaded on the first run
 only. Everything is generated from a seeded random number generator, so the same seed gives the
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import click
 from flask import current_app
@@ -21,6 +23,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from hub.auth.passwords import hash_password
+from hub.core.types import utcnow
+from hub.demo_term import build_term
 from hub.directory.models import Category, Organisation, OrgKind, Person, Role
 from hub.directory.services import create_network, create_organisation
 from hub.extensions import db
@@ -34,6 +38,13 @@ TOWN_TZ = "Europe/Moscow"
 OTHER_TOWN = "г. Светлоуральск"
 OTHER_DOMAIN = "svetlouralsk.example.org"
 OTHER_TZ = "Asia/Yekaterinburg"
+#: Two more partner kindergartens of «Растим инженеров», further east (invented towns).
+KRSK_TOWN = "г. Кедровогорск"
+KRSK_DOMAIN = "kedrovogorsk.example.org"
+KRSK_TZ = "Asia/Krasnoyarsk"
+VLAD_TOWN = "г. Светлая Бухта"
+VLAD_DOMAIN = "svetlaya-bukhta.example.org"
+VLAD_TZ = "Asia/Vladivostok"
 SCHOOL_YEAR = "2026/2027"
 
 #: The accounts printed by `flask demo`; their names and places do not depend on the seed.
@@ -267,6 +278,31 @@ def _town(rng: random.Random) -> list[_Org]:
             municipality=OTHER_TOWN,
             timezone=OTHER_TZ,
         ),
+        # Fixed staff (no random draws here), so the people of the town above stay the same.
+        _Org(
+            key="krsk",
+            full_name="МБДОУ «Детский сад № 10 «Кедрёнок»»",
+            short_name="Детский сад № 10 (Кедровогорск)",
+            kind=OrgKind.KINDERGARTEN,
+            domain=f"ds10.{KRSK_DOMAIN}",
+            staff=[("воспитатель", 7, 0.0), ("музыкальный руководитель", 1, 0.0),
+                   ("учитель-логопед", 1, 0.0), ("инструктор по физической культуре", 1, 0.4)],
+            coordinator_position="старший воспитатель",
+            municipality=KRSK_TOWN,
+            timezone=KRSK_TZ,
+        ),
+        _Org(
+            key="vlad",
+            full_name="МАДОУ «Детский сад № 2 «Жемчужинка»»",
+            short_name="Детский сад № 2 (Светлая Бухта)",
+            kind=OrgKind.KINDERGARTEN,
+            domain=f"ds2.{VLAD_DOMAIN}",
+            staff=[("воспитатель", 7, 0.03), ("педагог-психолог", 1, 0.0),
+                   ("учитель-логопед", 1, 0.0), ("педагог дополнительного образования", 1, 0.3)],
+            coordinator_position="заместитель заведующего по ВМР",
+            municipality=VLAD_TOWN,
+            timezone=VLAD_TZ,
+        ),
     ]
     return orgs
 
@@ -300,7 +336,7 @@ NETWORKS = (
     ("Растим инженеров",
      "Сетевой проект по ранней инженерной подготовке дошкольников: образовательная робототехника, "
      "конструирование, программируемые мини-роботы Bee-Bot, преемственность со школой.",
-     ("ds22", "ds5", "ds14", "ds26", "sosh8", "cird", "ddt", "other")),
+     ("ds22", "ds5", "ds14", "ds26", "sosh8", "cird", "ddt", "other", "krsk", "vlad")),
     ("Не скучаем вместе",
      "Совместные досуговые и просветительские мероприятия для детей и семей: праздники, "
      "экскурсии, встречи в библиотеке и музее, уроки безопасности.",
@@ -327,6 +363,12 @@ class DemoResult:
     people: int = 0
     networks: int = 0
     accounts: list[DemoAccount] = field(default_factory=list)
+    #: The school term (hub.demo_term): events (sessions included), internship sessions,
+    #: invitations, joint plan items.
+    events: int = 0
+    sessions: int = 0
+    invitations: int = 0
+    plan_items: int = 0
 
 
 def has_data() -> bool:
@@ -377,12 +419,13 @@ class _People:
         return candidate
 
 
-def load_demo(seed: int = DEFAULT_SEED) -> DemoResult:
-    """Create the demo town in the current session and commit it as one transaction."""
+def load_demo(seed: int = DEFAULT_SEED, now: datetime | None = None) -> DemoResult:
+    """Create the demo town and its school term in the current session and commit it as one
+    transaction. Events that ended before `now` (default: the current time) are completed."""
     rng = random.Random(seed)
     session = db.session
     try:
-        result = _build(rng)
+        result = _build(rng, now or utcnow())
         session.commit()
     except BaseException:
         session.rollback()
@@ -390,7 +433,7 @@ def load_demo(seed: int = DEFAULT_SEED) -> DemoResult:
     return result
 
 
-def _build(rng: random.Random) -> DemoResult:
+def _build(rng: random.Random, now: datetime) -> DemoResult:
     session = db.session
     plans = _town(rng)
     # Few organisations: the directory's own service creates (and checks) each of them.
@@ -453,10 +496,12 @@ def _build(rng: random.Random) -> DemoResult:
                        members=[(orgs[key].id, coordinators[orgs[key].id]) for key in member_keys])
         for name, description, member_keys in NETWORKS
     ]
+    term = build_term(rng, orgs, {n.name: n for n in networks}, now)
     order = {Role.MUNICIPAL_COORDINATOR: 0, Role.ORG_COORDINATOR: 1, Role.TEACHER: 2}
     accounts.sort(key=lambda a: order[a.role])
     return DemoResult(organisations=len(orgs), people=len(rows), networks=len(networks),
-                      accounts=accounts)
+                      accounts=accounts, events=term.events, sessions=term.sessions,
+                      invitations=term.invitations, plan_items=term.plan_items)
 
 
 def demo_accounts() -> list[DemoAccount]:
@@ -520,5 +565,10 @@ def demo_command(if_empty: bool, seed: int) -> None:
                  "%(networks)d network associations (seed %(seed)d).",
                  orgs=result.organisations, people=result.people,
                  networks=result.networks, seed=seed))
+    click.echo(_("School term September 2026 – January 2027: %(events)d events (%(sessions)d "
+                 "sessions of the digital internship), %(invitations)d invitations, "
+                 "%(items)d items of the joint plans. No emails were sent.",
+                 events=result.events, sessions=result.sessions,
+                 invitations=result.invitations, items=result.plan_items))
     for line in sign_in_lines(result.accounts):
         click.echo(line)

@@ -57,11 +57,14 @@ def test_the_town_has_the_expected_organisations(town) -> None:  # type: ignore[
     assert kinds[OrgKind.EDUCATION_OFFICE] == 1
 
     home = [o for o in orgs if o.municipality == demo.TOWN]
-    assert len(home) == len(orgs) - 1
+    assert len(home) == len(orgs) - 3
     assert {o.timezone for o in home} == {"Europe/Moscow"}
-    (away,) = [o for o in orgs if o.municipality != demo.TOWN]
-    assert away.timezone == "Asia/Yekaterinburg"
-    assert away.kind == OrgKind.KINDERGARTEN
+    away = [o for o in orgs if o.municipality != demo.TOWN]
+    # Partner kindergartens in the other three zones of DESIGN.md.
+    assert sorted(o.timezone for o in away) == [
+        "Asia/Krasnoyarsk", "Asia/Vladivostok", "Asia/Yekaterinburg"]
+    assert {o.kind for o in away} == {OrgKind.KINDERGARTEN}
+    assert len({o.municipality for o in away}) == 3
 
     full_names = [fold_for_search(o.full_name) for o in orgs]
     short_names = [fold_for_search(o.short_name) for o in orgs]
@@ -139,7 +142,9 @@ def test_networks_have_members_with_their_coordinators(town) -> None:  # type: i
             assert member.coordinator.organisation_id == member.organisation_id
             assert member.coordinator.role == Role.ORG_COORDINATOR
             zones.add(member.organisation.timezone)
-    assert "Asia/Yekaterinburg" in zones  # a network spans two time zones
+    # «Растим инженеров» spans the four zones of DESIGN.md.
+    assert zones >= {"Europe/Moscow", "Asia/Yekaterinburg", "Asia/Krasnoyarsk",
+                     "Asia/Vladivostok"}
 
 
 def test_demo_accounts_share_the_printed_password(town) -> None:  # type: ignore[no-untyped-def]

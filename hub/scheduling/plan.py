@@ -147,19 +147,21 @@ def can_approve_plan(user: Person, network: Network) -> bool:
 
 # --- the plan and its items -------------------------------------------------------------------
 
-def plan_of(network: Network) -> Plan | None:
-    """The network's plan with its items, approvals and their events; None before the first
-    item."""
-    return db.session.scalar(
-        select(Plan).where(Plan.network_id == network.id).options(
+def plan_of(network: Network, *, for_page: bool = True) -> Plan | None:
+    """The network's plan; None before the first item. `for_page`: with its items, their
+    events and the approvals loaded at once (for pages and the export)."""
+    statement = select(Plan).where(Plan.network_id == network.id)
+    if for_page:
+        statement = statement.options(
             selectinload(Plan.items).selectinload(PlanItem.responsible),
             selectinload(Plan.items).selectinload(PlanItem.events),
             selectinload(Plan.approvals).selectinload(PlanApproval.person),
-        ))
+        )
+    return db.session.scalar(statement)
 
 
 def get_or_create_plan(network: Network) -> Plan:
-    plan = plan_of(network)
+    plan = plan_of(network, for_page=False)
     if plan is None:
         plan = Plan(network=network, version=1)
         db.session.add(plan)
@@ -328,7 +330,7 @@ def approve(network: Network, actor: Person, version: Any = None) -> PlanApprova
     if member is None or not network.active:
         raise PlanError({"plan": _("Only the coordinators of the member organisations approve "
                                    "the plan.")})
-    plan = plan_of(network)
+    plan = plan_of(network, for_page=False)
     if plan is None or not plan.items:
         raise PlanError({"plan": _("The plan has no items yet: there is nothing to approve.")})
     if version is not None:
