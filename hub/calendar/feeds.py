@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from urllib.parse import quote
 
 from flask import current_app
@@ -25,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from hub.calendar import ics
-from hub.calendar.invitations import _EventFacts, _facts, event_page_url, join_url, rsvp_url
+from hub.calendar.invitations import _EventFacts, _facts, _labels, details_for, event_page_url
 from hub.calendar.messages import absolute, person_locale
 from hub.calendar.models import CalendarFeed
 from hub.core.tokens import derive_token, hash_token, new_nonce
@@ -39,7 +40,6 @@ from hub.scheduling.models import (
     EventStatus,
     Invitation,
     InvitationState,
-    PartStat,
     Series,
 )
 
@@ -129,32 +129,19 @@ def _event_options() -> list:
             selectinload(Event.created_by), selectinload(Event.series)]
 
 
-def _public_details(event: Event, facts: _EventFacts) -> ics.Details:
+def _public_details(event: Event, labels: dict[str, str]) -> ics.Details:
     page = event_page_url(event)
     text = "\n\n".join(part for part in (ics.html_to_text(event.description_html),
-                                         _("Event page: %(url)s", url=page)) if part)
-    return ics.Details(description=text, url=page, conference_label=_("Event page"))
+                                         labels["page"] % {"url": page}) if part)
+    return ics.Details(description=text, url=page, conference_label=labels["page_label"])
 
 
-def _personal_details(event: Event, invitation: Invitation | None,
-                      facts: _EventFacts) -> ics.Details:
+def _personal_details(event: Event, invitation: Invitation | None, facts: _EventFacts,
+                      labels: dict[str, str]) -> ics.Details:
     if invitation is None:  # a part in the event (speaker, organiser) without an invitation
-        return _public_details(event, facts)
-    link = join_url(invitation)
-    text = "\n\n".join(part for part in (
-        ics.html_to_text(event.description_html),
-        _("Join online: %(url)s", url=link),
-        _("Answer the invitation: %(url)s",
-          url=rsvp_url(invitation, "accepted", series=event.series_id is not None)),
-        _("Event page: %(url)s", url=event_page_url(event))) if part)
-    person = invitation.person
-    return ics.Details(
-        description=text, url=link,
-        attendee=ics.Attendee(email=person.email, name=person.full_name,
-                              role="CHAIR" if person.id in facts.chairs else "REQ-PARTICIPANT",
-                              partstat=invitation.partstat.ical),
-        conference_label=_("Join the meeting"),
-        transparent=invitation.partstat == PartStat.DECLINED)
+        return _public_details(event, labels)
+    return details_for(event, invitation, facts, series=event.series_id is not None,
+                       alarm=False, labels=labels)
 
 
 def _components(events: Sequence[Event], invitations: dict[int, Invitation] | None,
@@ -163,17 +150,15 @@ def _components(events: Sequence[Event], invitations: dict[int, Invitation] | No
     series (every occurrence is loaded, so that EXDATEs and overrides are right).
     `invitations` (event id → the reader's invitation) makes them personal; a session of a
     series the reader is not invited to is an EXDATE."""
-    sender = current_app.config["MAIL_FROM"]
-    from email.utils import parseaddr
-
-    sent_by = parseaddr(sender)[1]
+    sent_by = parseaddr(current_app.config["MAIL_FROM"])[1]
+    labels = _labels()
     singles = [e for e in events if e.series_id is None]
     series_ids = sorted({e.series_id for e in events if e.series_id is not None})
     components = []
     for event in sorted(singles, key=lambda e: (e.start_at, e.id)):
         facts = _facts(event)
-        details = (_personal_details(event, invitations.get(event.id), facts)
-                   if invitations is not None else _public_details(event, facts))
+        details = (_personal_details(event, invitations.get(event.id), facts, labels)
+                   if invitations is not None else _public_details(event, labels))
         components.append(ics.event_vevent(event, details, dtstamp=event.updated_at or now,
                                            organizer=facts.organizer, sent_by=sent_by))
     if not series_ids:
@@ -197,12 +182,12 @@ def _components(events: Sequence[Event], invitations: dict[int, Invitation] | No
 
             def describe(event: Event, facts=facts, fallback=fallback) -> ics.Details:
                 return _personal_details(event, invitations.get(event.id, fallback),
-                                         facts[event.id])
+                                         facts[event.id], labels)
         else:
             excluded = [e for e in rows if e.id not in chosen]
 
-            def describe(event: Event, facts=facts) -> ics.Details:
-                return _public_details(event, facts[event.id])
+            def describe(event: Event) -> ics.Details:
+                return _public_details(event, labels)
         if all(e in excluded for e in rows):
             continue
         components += ics.series_vevents(

