@@ -262,9 +262,9 @@ PLANS = (
     )),
 )
 #: When the members approved: version 1 in early September; each plan then changed once.
-FIRST_APPROVALS = datetime(2026, 9, 1, 6, tzinfo=UTC)
-ENGINEERS_CHANGED = datetime(2026, 9, 21, 8, tzinfo=UTC)
-TOGETHER_CHANGED = datetime(2026, 10, 16, 9, tzinfo=UTC)
+FIRST_APPROVALS = datetime(2026, 8, 31, 6, tzinfo=UTC)
+ENGINEERS_CHANGED = datetime(2026, 9, 21, 6, tzinfo=UTC)
+TOGETHER_CHANGED = datetime(2026, 10, 19, 6, tzinfo=UTC)
 #: Members of «Не скучаем вместе» who have not yet approved its version 2.
 TOGETHER_PENDING = ("sosh3", "museum", "fire")
 
@@ -458,6 +458,12 @@ def _internship(orgs: dict[str, Organisation], staff: _Staff, now: datetime) -> 
     return sessions
 
 
+def _working_hours(start: datetime, index: int) -> datetime:
+    """The index-th approval after `start` (a Monday 06:00 UTC): three a day from Tuesday, two
+    hours apart from 09:00 UTC (12:00 in Moscow, 14:00 in Yekaterinburg)."""
+    return start + timedelta(days=index // 3 + 1, hours=3 + 2 * (index % 3), minutes=7 * index)
+
+
 def _plans(orgs: dict[str, Organisation], networks: dict[str, Network], staff: _Staff,
            events: dict[str, Event]) -> tuple[int, int]:
     """Both networks' joint plans through the plan's own services, then dated approvals."""
@@ -472,10 +478,12 @@ def _plans(orgs: dict[str, Organisation], networks: dict[str, Network], staff: _
             if event_key is not None:
                 events[event_key].plan_item_id = item.id
             items += 1
+        current = plans.plan_of(network, for_page=False)
+        current.created_at = FIRST_APPROVALS - timedelta(days=10)
         members = list(network.members)
         for index, member in enumerate(members):
             approval = plans.approve(network, member.coordinator)
-            approval.approved_at = FIRST_APPROVALS + timedelta(hours=5 * index + 1)
+            approval.approved_at = _working_hours(FIRST_APPROVALS, index)
             approvals += 1
         if name == ENGINEERS:
             # The round table moved from November to December: everyone approved again.
@@ -496,7 +504,7 @@ def _plans(orgs: dict[str, Organisation], networks: dict[str, Network], staff: _
             if member.organisation_id in pending_ids:
                 continue
             approval = plans.approve(network, member.coordinator)
-            approval.approved_at = changed + timedelta(hours=7 * index + 3)
+            approval.approved_at = _working_hours(changed, index)
             approvals += 1
     db.session.flush()
     return items, approvals
@@ -512,8 +520,10 @@ def _invitations(rng: random.Random, events: list[Event], published: dict[int, d
         sent = published[id(event)]
         held = event.end_at <= now
         answer_until = min(event.start_at, now)
+        # Speakers, moderators and organisers come to their own event.
+        part = {p.person_id for p in event.people}
         for person_id in sorted(resolve_audience(event)):
-            partstat = _answer(rng, held)
+            partstat = PartStat.ACCEPTED if person_id in part else _answer(rng, held)
             values: dict = {"sent_sequence": event.sequence, "created_at": sent,
                             "answered_at": None, "registered_at": None}
             if partstat != PartStat.NEEDS_ACTION and answer_until > sent:

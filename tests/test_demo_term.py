@@ -149,7 +149,13 @@ def test_invitations_carry_answers_and_personal_tokens(term) -> None:  # type: i
             assert not invited
         else:
             assert invited == resolve_audience(event), event.title
+    # Speakers, moderators and organisers invited to their own event come.
+    for event in _events():
+        part = {p.person_id for p in event.people}
+        assert all(i.partstat == PartStat.ACCEPTED for i in event.invitations
+                   if i.person_id in part), event.title
     registered = [i for i in invitations if i.registered_at is not None]
+
     assert len(registered) == 7
     assert {i.event.open_registration for i in registered} == {True}
 
@@ -182,6 +188,10 @@ def test_the_joint_plans_and_their_approvals(term) -> None:  # type: ignore[no-u
     assert all(r.approval and r.earlier and r.earlier.version == 1 for r in rows)
     assert all(r.approval.person_id == r.member.coordinator_id for r in rows)
     assert all(r.earlier.approved_at < r.approval.approved_at < NOW for r in rows)
+    moscow = ZoneInfo("Europe/Moscow")
+    for approval in first.approvals:
+        local = approval.approved_at.astimezone(moscow)
+        assert local.weekday() < 5 and 9 <= local.hour <= 18
 
     second = plan.plan_of(together)
     assert second.version == 2
