@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, false, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from hub.auth.permissions import is_municipal
 from hub.core.types import utcnow
@@ -704,6 +704,16 @@ def visible_events(user: Person, *, past: bool = False, event_format: EventForma
                                     if not is_municipal(user) else
                                     or_(_part_in(user), Event.created_by_id == user.id))
     return statement
+
+
+def partner_organisation_ids(organisation_id: int) -> set[int]:
+    """The organisation and every organisation it shares a network association with."""
+    member = aliased(NetworkMember)
+    partners = set(db.session.scalars(
+        select(NetworkMember.organisation_id)
+        .join(member, member.network_id == NetworkMember.network_id)
+        .where(member.organisation_id == organisation_id)))
+    return partners | {organisation_id}
 
 
 def series_sessions(series: Series) -> list[Event]:

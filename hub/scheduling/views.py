@@ -41,7 +41,7 @@ from hub.auth.permissions import (
 from hub.core.i18n import is_valid_timezone
 from hub.core.types import utcnow
 from hub.directory import services as directory
-from hub.directory.models import Network, Role
+from hub.directory.models import Network, Person
 from hub.extensions import db
 from hub.scheduling import audience, display, services
 from hub.scheduling import recurrence as rec
@@ -491,14 +491,16 @@ def series(series_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/events/people.json")
 @coordinators_only
 def people_json():  # type: ignore[no-untyped-def]
-    """People whose name or email contains the query (for the form's address fields)."""
+    """People whose name or email contains the query, for the form's address fields: anyone
+    for a municipal coordinator; for an organisation coordinator, the people of their own
+    organisation and of its partners in network associations (as the directory shows them)."""
     query = request.args.get("q", "", type=str).strip()[:100]
     if len(query) < 2:
         return jsonify(people=[])
-    organisation_id = None
-    if current_user.role != Role.MUNICIPAL_COORDINATOR and request.args.get("own") == "1":
-        organisation_id = current_user.organisation_id
-    rows = db.session.scalars(directory.search_people(query, organisation_id=organisation_id)
-                              .limit(20))
+    statement = directory.search_people(query)
+    if not is_municipal(current_user):
+        statement = statement.where(Person.organisation_id.in_(
+            services.partner_organisation_ids(current_user.organisation_id)))
+    rows = db.session.scalars(statement.limit(20))
     return jsonify(people=[{"name": p.full_name, "email": p.email,
                             "organisation": p.organisation.short_name} for p in rows])

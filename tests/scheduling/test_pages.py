@@ -448,3 +448,56 @@ def test_the_events_list_filters_and_pages(people, login_as):
     second = text(client.get("/events?page=2"))
     assert "Вебинар 34" in second
     assert "No events match" in text(client.get("/events?format=3"))
+
+
+@pytest.mark.parametrize("field", [
+    "title", "description", "speakers", "moderators", "audience_people", "reminder_minutes",
+    "capacity", "credit_hours", "interval", "count", "cohort", "start_date", "start_time",
+    "end_time", "end_date", "until", "timezone", "network_id", "format", "repeat", "ends",
+    "monthly_setpos", "scope", "confirmed",
+])
+def test_ten_thousand_characters_in_any_field_are_answered_not_a_500(coordinator, people,
+                                                                     field):
+    data = form_data(hosts=[own(people)], repeat="WEEKLY", count="3", is_program="y")
+    data[field] = "ж;,\"'<b>" * 1250  # 10,000 characters
+    response = coordinator.post("/events/new", data=data)
+    assert response.status_code in (200, 302)
+    assert "Traceback" not in text(response)
+
+
+def test_five_thousand_addresses_pasted_into_the_form(coordinator, people, make_org,
+                                                      calendar_calls):
+    from hub.directory.models import Category, Person
+
+    org = make_org()
+    db.session.add_all([
+        Person(surname="Педагог", first_name="Номер", email=f"t{n}@example.org",
+               organisation=org, category=Category.NONE, role=Role.TEACHER)
+        for n in range(5000)])
+    db.session.commit()
+    addresses = "\n".join(f"Педагог {n} <t{n}@example.org>" for n in range(5000))
+    data = form_data(hosts=[own(people)], audience_people=addresses, save="", publish="1")
+    response = coordinator.post("/events/new", data=data)
+    assert response.status_code == 200
+    page = text(response)
+    assert "5000 people will be invited" in page
+    confirmed = re.search(r'name="confirmed" type="hidden" value="(\d)"', page).group(1)
+    response = coordinator.post("/events/new", data={**data, "confirmed": confirmed})
+    assert response.status_code == 302
+    event = only_event()
+    assert len(invited(event)) == 5000
+    assert [len(ids) for _t, ids in calendar_calls.of("requests")] == [5000]
+
+
+def test_people_search_of_a_coordinator_stays_within_network_partners(
+        people, network, make_person, make_org, login_as):
+    outsider = make_person(Role.TEACHER, make_org(), surname="Посторонняя",
+                           email="outsider@example.org")
+    client = login_as(people.coordinator)
+    names = {p["name"] for p in client.get("/events/people.json?q=мария").get_json()["people"]}
+    assert "Соколова Мария Петровна" in names  # other_teacher: a network partner
+    assert outsider.full_name not in names
+    client.post("/logout")
+    client = login_as(people.municipal)
+    names = {p["name"] for p in client.get("/events/people.json?q=мария").get_json()["people"]}
+    assert outsider.full_name in names
