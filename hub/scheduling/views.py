@@ -162,6 +162,7 @@ def _form_page(form: EventForm, event: Event | None, warnings: Any = None):  # t
         form.confirmed.data = "1"  # the next "publish" goes ahead: the warnings were shown
     return render_template(
         "scheduling/event_form.html", form=form, event=event, warnings=warnings,
+        can_view=lambda other: can_view_event(current_user, other),
         audience_warn=AUDIENCE_WARN, weekday_names=rec.WEEKDAY_NAMES,
         setpos_labels=rec.SETPOS_LABELS)
 
@@ -443,6 +444,7 @@ def _page(event: Event, *, public: bool) -> dict[str, Any]:
         context["waiting"] = audience.invitations_with_people(
             event, (InvitationState.WAITLISTED,), limit=NAMES_ON_PAGE)
         context["conflicts"] = services.conflicts_of(event)
+        context["can_view"] = lambda other: can_view_event(user, other)
         context["partstats"] = PartStat
     return context
 
