@@ -335,7 +335,7 @@ def _labels() -> dict[str, str]:
 
 
 def details_for(event: Event, invitation: Invitation, facts: _EventFacts, *,
-                series: bool = False, alarm: bool = True,
+                series: bool = False, alarm: bool = True, links: bool = True,
                 labels: dict[str, str] | None = None) -> ics.Details:
     """The VEVENT's personal parts for this invitation (call inside force_locale): the person's
     join link in URL, LOCATION and DESCRIPTION (with the RSVP and event page links), the person
@@ -344,10 +344,10 @@ def details_for(event: Event, invitation: Invitation, facts: _EventFacts, *,
     token = invitation_token(invitation)
     link = absolute(f"/j/{token}")
     answer = absolute(f"/rsvp/{token}?answer=accepted" + ("&scope=series" if series else ""))
-    lines = [ics.html_to_text(event.description_html),
-             labels["join"] % {"url": link},
-             labels["answer"] % {"url": answer},
-             labels["page"] % {"url": event_page_url(event)}]
+    lines = [ics.html_to_text(event.description_html)]
+    if links:  # not in a CANCEL: the links no longer lead anywhere
+        lines += [labels["join"] % {"url": link}, labels["answer"] % {"url": answer}]
+    lines.append(labels["page"] % {"url": event_page_url(event)})
     person = invitation.person
     return ics.Details(
         description="\n\n".join(line for line in lines if line),
@@ -437,17 +437,13 @@ def _event_letter(batch: InvitationBatch, event: Event, invitation: Invitation,
     """One person's letter about one event or one occurrence. True when queued."""
     person = invitation.person
     mode, method = _MODES[batch.kind]
-    cancelled = batch.kind == BatchKind.CANCELLED
+    # A CANCEL, to everyone or to one removed attendee, says STATUS:CANCELLED (clients then
+    # remove the event or cross it out).
+    cancelled = batch.kind in (BatchKind.CANCELLED, BatchKind.REMOVED)
     with force_locale(person_locale(person)):
-        details = details_for(event, invitation, facts)
-        if batch.kind == BatchKind.REMOVED:
-            details = ics.Details(description=details.description, url=details.url,
-                                  attendee=details.attendee, conference_label="")
+        details = details_for(event, invitation, facts, links=not cancelled)
         component = ics.event_vevent(event, details, dtstamp=now, organizer=facts.organizer,
                                      sent_by=_sender(), cancelled=cancelled)
-        if batch.kind == BatchKind.REMOVED:
-            # iTIP: a CANCEL to one attendee keeps the event's STATUS but says who is out.
-            component["STATUS"] = "CANCELLED"
         payload = ics.calendar_bytes([component], method=method)
         _letter(person, mode=mode, method=method, payload=payload, event=event,
                 invitation=invitation, series=None, sessions=(),
@@ -524,7 +520,8 @@ def _series_letter(batch: InvitationBatch, series: Series, occurrences: Sequence
     with force_locale(locale):
         def describe(event: Event) -> ics.Details:
             invitation = invitations.get(event.id, representative)
-            return details_for(event, invitation, facts[event.id], series=True)
+            return details_for(event, invitation, facts[event.id], series=True,
+                               links=method == ics.REQUEST)
 
         excluded = [e for e in occurrences if e.id not in invited]
         components = ics.series_vevents(
