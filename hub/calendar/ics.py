@@ -1,5 +1,6 @@
 """iCalendar (RFC 5545) for invitations (iTIP RFC 5546 REQUEST/CANCEL over iMIP RFC 6047), feeds
-and downloads (PUBLISH), written with the `icalendar` library.
+and downloads (PUBLISH). Components are written straight as content lines (`Component`); the
+`icalendar` library builds the VTIMEZONEs from zoneinfo and the RRULE values.
 
 What every calendar gets, and why:
 
@@ -23,9 +24,11 @@ What every calendar gets, and why:
   occurrence that differs from the rule; a single occurrence of a series travels alone as such
   an override.
 
-The library escapes text (commas, semicolons, backslashes, newlines) and folds lines at 75
-octets without splitting a UTF-8 character; parameter values are quoted as needed, and double
-quotes (which a parameter value cannot hold and Outlook does not decode) are replaced.
+Text values are escaped (commas, semicolons, backslashes, newlines; other control characters
+dropped), lines are folded at 75 octets without splitting a UTF-8 character, parameter values
+are quoted when they hold ':', ';' or ',', and double quotes (which a parameter value cannot
+hold and Outlook does not decode as RFC 6868's ^') are replaced. The tests read everything back
+with icalendar, Mozilla's ical.js and Radicale (vobject).
 """
 
 from __future__ import annotations

@@ -118,3 +118,24 @@ def test_publish_has_no_attendee_and_no_personal_link(zone, make_event, people):
     assert "METHOD:PUBLISH" in text and "ATTENDEE" not in text and "/j/" not in text
     assert f"URL:http://localhost/events/{event.id}" in text
     assert "ORGANIZER;CN=" in text and "mailto:coordinator@example.org" in text
+
+
+def test_folding_by_octets():
+    assert ics.fold("A" * 75) == b"A" * 75
+    first, second = ics.fold("A" * 76).split(b"\r\n")
+    assert (first, second) == (b"A" * 75, b" A")
+    for text in ("Я" * 200, "🙂" * 100, "aЯ🙂" * 60):
+        folded = ics.fold(text)
+        parts = folded.split(b"\r\n")
+        assert all(len(p) <= 75 for p in parts) and all(p.startswith(b" ") for p in parts[1:])
+        for part in parts:
+            part.decode("utf-8")  # no character cut in two
+        assert b"".join([parts[0]] + [p[1:] for p in parts[1:]]).decode("utf-8") == text
+    # An escape is never cut between its backslash and the character it escapes.
+    line = "SUMMARY:" + "x" * 66 + "\\,y"
+    parts = ics.fold(line).split(b"\r\n")
+    assert not parts[0].endswith(b"\\") and parts[1].startswith(b" \\,")
+
+
+def test_text_escaping_drops_control_characters():
+    assert ics.escape_text("a\\b;c,d\r\ne\x07f") == "a\\\\b\\;c\\,d\\nef"
