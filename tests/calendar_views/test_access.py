@@ -23,6 +23,10 @@ ROUTES = [
     ("GET", "/networks/{net}/calendar", 200, 200, 200, 302),
     ("GET", "/networks/{net}/calendar?view=week&date=2027-01-01", 200, 200, 200, 302),
     ("GET", "/networks/999999/calendar", 404, 404, 404, 302),
+    # Ids past any integer column: not found, never a database overflow.
+    ("GET", "/people/99999999999999999999/calendar", 404, 404, 404, 404),
+    ("GET", "/organisations/2147483648/calendar", 404, 404, 404, 404),
+    ("GET", "/networks/9223372036854775808/calendar", 404, 404, 404, 404),
 ]
 
 

@@ -27,6 +27,9 @@ ROUTES = [
     ("GET", "/networks/999999/plan.xlsx", 404, 404, 404, 302),
     ("GET", "/networks/{net}/plan/items/999999/edit", 404, 404, 404, 302),
     ("POST", "/networks/{net}/plan/items/999999/delete", 404, 404, 404, 302),
+    # Ids past any integer column: not found, never a database overflow.
+    ("GET", "/networks/99999999999999999999/plan", 404, 404, 404, 404),
+    ("GET", "/networks/{net}/plan/items/9223372036854775808/edit", 404, 404, 404, 404),
 ]
 
 
