@@ -46,6 +46,7 @@ from hub.scheduling.validation import (
     is_plain_html,
     parse_cohort,
     parse_email_list,
+    sanitize_description,
 )
 
 #: Longest text accepted in a list-of-addresses field (10,000 addresses of 60 characters).
@@ -273,9 +274,7 @@ class EventForm(FlaskForm):
         end = event.end_at.astimezone(_zone(zone))
         self.format.data = int(event.format)
         self.title.data = event.title
-        self.description.data = (description_text(event.description_html)
-                                 if is_plain_html(event.description_html)
-                                 else event.description_html)
+        self.description.data = editable_description(event.description_html)
         self.timezone.data = zone
         self.start_date.data, self.start_time.data = start.date(), _hm(start.time())
         self.end_date.data = end.date() if end.date() != start.date() else None
@@ -322,6 +321,16 @@ class EventForm(FlaskForm):
             elif member.role == EventRole.MENTOR and member.person_id not in mentors_with_interns:
                 lines.append(member.person.email)
         self.cohort.data = "\n".join(lines)
+
+
+def editable_description(description_html: str) -> str:
+    """What the form shows of a stored description: the text typed, when it was plain text
+    (and reads back the same), else the sanitised HTML."""
+    if is_plain_html(description_html):
+        plain = description_text(description_html)
+        if sanitize_description(plain) == description_html:
+            return plain
+    return description_html
 
 
 def people_by_email(emails: list[str]) -> dict[str, Person]:

@@ -411,7 +411,9 @@ def update_event(actor: Person, event: Event, spec: EventSpec, scope: Scope = Sc
 def _make_series(event: Event, clean: CleanEvent) -> Event:
     """A single event becomes the first session of a series with its UID."""
     series = _new_series(clean, created_by_id=event.created_by_id, uid=event.uid)
-    event.series = series
+    # The series' master VEVENT replaces the event's: its SEQUENCE must be higher.
+    series.sequence = event.sequence + 1
+    event.series, event.sequence = series, 0
     event.original_start = event.start_at
     db.session.flush()
     return _rewrite(series, [event], event, clean, clean.starts, clean.duration, split=False)

@@ -32,6 +32,8 @@ ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a"}
 ALLOWED_ATTRIBUTES = {"a": {"href"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 _TAG = re.compile(r"<[a-zA-Z/!]")
+#: An HTML character reference (&amp; &#171; &#xAB;): such text is HTML already.
+_ENTITY = re.compile(r"&(#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,31});")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 
@@ -74,7 +76,8 @@ def end_of_local_day(day: date, zone: str) -> datetime:
 
 def sanitize_description(value: str | None) -> str:
     """Safe HTML for a description: p, br, strong, em, ul, ol, li and links (http, https,
-    mailto; rel="noopener"). Plain text (no tags) becomes paragraphs and line breaks."""
+    mailto; rel="noopener"). Plain text (no tags, no character references) becomes paragraphs
+    and line breaks."""
     text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > DESCRIPTION_MAX:
         raise InvalidValue(_("%(field)s is longer than %(n)d characters.",
@@ -82,7 +85,7 @@ def sanitize_description(value: str | None) -> str:
     text = _CONTROL.sub("", text).strip()
     if not text:
         return ""
-    if not _TAG.search(text):
+    if not _TAG.search(text) and not _ENTITY.search(text):
         paragraphs = [p.strip() for p in _PARAGRAPHS.split(text) if p.strip()]
         text = "".join(
             "<p>" + "<br>".join(html.escape(line, quote=False) for line in p.split("\n"))

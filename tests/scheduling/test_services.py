@@ -340,3 +340,16 @@ def test_filters_and_past_events(people, calendar_calls):
         people.teacher, past=True))] == ["Прошлое"]
     assert list(db.session.scalars(services.visible_events(
         people.teacher, organisation_id=people.other_teacher.organisation_id))) == []
+
+
+@pytest.mark.parametrize("typed", [
+    "Первая строка\nвторая\n\nабзац",
+    "Скобки <b> как текст & амперсанд",
+    "<p>Уже <strong>HTML</strong></p><ul><li>пункт</li></ul>",
+])
+def test_a_description_reads_back_the_same_in_the_edit_form(people, typed):
+    from hub.scheduling.forms import editable_description
+    from hub.scheduling.validation import sanitize_description
+
+    stored = sanitize_description(typed)
+    assert sanitize_description(editable_description(stored)) == stored
