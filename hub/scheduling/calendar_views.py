@@ -63,7 +63,9 @@ def _render(kind: str, subject: Any, scope: ColumnElement[bool], title: str,
     formats = _formats_arg()
     page = build_page(view, anchor, today, zone)
     events = calendars.events_between(scope, current_user, page.start_utc, page.end_utc,
-                                      formats)
+                                      formats, limit=calendars.PAGE_EVENTS_MAX + 1)
+    truncated = len(events) > calendars.PAGE_EVENTS_MAX
+    events = events[:calendars.PAGE_EVENTS_MAX]
     place_events(page, events)
     ids = [e.id for e in events]
     roles = calendars.roles_of(person, ids) if person is not None else {}
@@ -81,6 +83,7 @@ def _render(kind: str, subject: Any, scope: ColumnElement[bool], title: str,
         "scheduling/calendar.html", kind=kind, subject=subject, title=title, page=page,
         formats=formats, all_formats=list(EventFormat), link=link, roles=roles,
         answers=answers, zone_label=zone_label(zone), statuses=EventStatus,
+        truncated=truncated, events_max=calendars.PAGE_EVENTS_MAX,
         event_url=lambda event: f"/events/{event.id}", views=VIEWS)
 
 

@@ -88,15 +88,17 @@ def network_scope(network: Network) -> ColumnElement[bool]:
 
 
 def events_between(scope: ColumnElement[bool], viewer: Person, start: datetime, end: datetime,
-                   formats: Iterable[EventFormat] = ()) -> list[Event]:
-    """Events in `scope` that `viewer` may see and that overlap [start, end), by start time."""
+                   formats: Iterable[EventFormat] = (), limit: int = PAGE_EVENTS_MAX
+                   ) -> list[Event]:
+    """Events in `scope` that `viewer` may see and that overlap [start, end), by start time;
+    at most `limit` of them."""
     chosen = list(formats)
     statement = (
         select(Event)
         .where(scope, visible_to(viewer), Event.start_at < end, Event.end_at > start)
         .options(selectinload(Event.hosts).selectinload(EventHost.organisation))
         .order_by(Event.start_at, Event.end_at, Event.id)
-        .limit(PAGE_EVENTS_MAX)
+        .limit(limit)
     )
     if chosen:
         statement = statement.where(Event.format.in_(chosen))

@@ -294,3 +294,14 @@ def test_a_network_member_of_another_network_sees_its_events(people, make_org) -
     db.session.commit()
     event = make_event(start=utc(2026, 12, 2, 8), audience=[net])
     assert event.id in _ids(calendars.organisation_scope(org), people.teacher)
+
+
+def test_a_very_full_period_says_that_it_shows_only_part(  # type: ignore[no-untyped-def]
+        people, network, login_as, monkeypatch) -> None:
+    for day in (2, 3, 4):
+        make_event(start=utc(2026, 12, day, 8), audience=[network], title=f"Событие {day}")
+    monkeypatch.setattr(calendars, "PAGE_EVENTS_MAX", 2)
+    client = login_as(people.teacher)
+    page = text(client.get(f"/networks/{network.id}/calendar?view=list&date=2026-12-01"))
+    assert "This period has more than 2 events" in page
+    assert "Событие 2" in page and "Событие 3" in page and "Событие 4" not in page
