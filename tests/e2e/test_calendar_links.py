@@ -13,17 +13,15 @@ from hub.calendar.invitations import queue_requests, run_batches
 from hub.extensions import db
 from hub.outbox.models import OutboxMessage
 from hub.scheduling.models import Invitation, PartStat
+from tests.calendar import conftest as calendar_fixtures
 from tests.conftest import PASSWORD
-from tests.e2e import conftest as e2e
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
-# The browser fixtures of tests/e2e, here too.
-_server = e2e._server
-live_server = e2e.live_server
-browser = e2e.browser
-screenshots = e2e.screenshots
-page = e2e.page
+# The calendar tests' fixtures, here too.
+make_event = calendar_fixtures.make_event
+invite = calendar_fixtures.invite
 
 
 def letter_text(message: OutboxMessage) -> str:
@@ -58,7 +56,7 @@ def test_answering_from_the_letter(page, live_server, people, make_event, invite
 
 
 def test_the_calendar_subscription_box(page, live_server, people, screenshots):
-    e2e.sign_in(page, live_server, people.teacher.email, PASSWORD)
+    sign_in(page, live_server, people.teacher.email, PASSWORD)
     page.goto(f"{live_server}/feeds")
     subscribe = page.locator("#calendar-feed a[href^='webcal://']")
     webcal = subscribe.get_attribute("href")
