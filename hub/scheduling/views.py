@@ -62,6 +62,8 @@ from integrations.conferencing.jitsi import room_url
 bp = Blueprint("scheduling", __name__)
 display.register(bp)
 
+#: Ids in URLs: larger numbers are no row of ours (404), not a database overflow (500).
+ID = "int(max=2147483647)"
 PER_PAGE = 30
 #: Names of invitees shown on the event page (the rest on the responses page).
 NAMES_ON_PAGE = 100
@@ -234,7 +236,7 @@ def event_new():  # type: ignore[no-untyped-def]
     return _form_page(form, None, warnings)
 
 
-@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/events/<{ID}:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def event_edit(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
@@ -290,7 +292,7 @@ def _flash_saved(event: Event, published: bool, *, created: bool) -> None:
 
 # --- status -------------------------------------------------------------------------------
 
-@bp.post("/events/<int:event_id>/publish")
+@bp.post(f"/events/<{ID}:event_id>/publish")
 @login_required
 def event_publish(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
@@ -305,7 +307,7 @@ def event_publish(event_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for(".event", event_id=event.id))
 
 
-@bp.post("/events/<int:event_id>/cancel")
+@bp.post(f"/events/<{ID}:event_id>/cancel")
 @login_required
 def event_cancel(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
@@ -327,7 +329,7 @@ def event_cancel(event_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for(".event", event_id=event.id))
 
 
-@bp.post("/events/<int:event_id>/complete")
+@bp.post(f"/events/<{ID}:event_id>/complete")
 @login_required
 def event_complete(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
@@ -344,7 +346,7 @@ def event_complete(event_id: int):  # type: ignore[no-untyped-def]
 
 # --- registration -------------------------------------------------------------------------
 
-@bp.post("/events/<int:event_id>/register")
+@bp.post(f"/events/<{ID}:event_id>/register")
 @login_required
 def event_register(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
@@ -371,7 +373,7 @@ def event_register(event_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for(".event", event_id=event.id))
 
 
-@bp.post("/events/<int:event_id>/unregister")
+@bp.post(f"/events/<{ID}:event_id>/unregister")
 @login_required
 def event_unregister(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
@@ -388,7 +390,7 @@ def event_unregister(event_id: int):  # type: ignore[no-untyped-def]
 
 # --- the event page -----------------------------------------------------------------------
 
-@bp.get("/events/<int:event_id>")
+@bp.get(f"/events/<{ID}:event_id>")
 def event(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     if not current_user.is_authenticated:
@@ -449,7 +451,7 @@ def _page(event: Event, *, public: bool) -> dict[str, Any]:
     return context
 
 
-@bp.get("/events/<int:event_id>/responses")
+@bp.get(f"/events/<{ID}:event_id>/responses")
 @login_required
 def event_responses(event_id: int):  # type: ignore[no-untyped-def]
     """Everyone invited, with their answers (organisers)."""
@@ -471,7 +473,7 @@ def event_responses(event_id: int):  # type: ignore[no-untyped-def]
 
 # --- series -------------------------------------------------------------------------------
 
-@bp.get("/series/<int:series_id>")
+@bp.get(f"/series/<{ID}:series_id>")
 @login_required
 def series(series_id: int):  # type: ignore[no-untyped-def]
     item = db.get_or_404(Series, series_id)

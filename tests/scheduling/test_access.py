@@ -60,6 +60,11 @@ ROUTES = [
     ("POST", "/events/{other}/cancel", 302, 403, 403, 302),
     ("POST", "/events/{own}/cancel", 302, 302, 403, 302),
     ("POST", "/events/999999/cancel", 404, 404, 404, 302),
+    # Ids past any integer column: not found, never a database overflow.
+    ("GET", "/events/99999999999999999999", 404, 404, 404, 404),
+    ("GET", "/events/2147483648/edit", 404, 404, 404, 404),
+    ("POST", "/events/9223372036854775808/register", 404, 404, 404, 404),
+    ("GET", "/series/2147483648", 404, 404, 404, 404),
 ]
 ROLES = ("municipal", "coordinator", "teacher", "anonymous")
 
