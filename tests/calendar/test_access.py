@@ -28,6 +28,10 @@ ROUTES = [
     ("GET", "/feeds/organisations/999999.ics", 404, 404, 404, 404),
     ("GET", "/feeds/networks/{net}.ics", 200, 200, 200, 200),
     ("GET", "/feeds/networks/999999.ics", 404, 404, 404, 404),
+    # Ids past any integer column: not found, never a database overflow.
+    ("GET", "/events/2147483648.ics", 404, 404, 404, 404),
+    ("GET", "/feeds/organisations/99999999999999999999.ics", 404, 404, 404, 404),
+    ("GET", "/feeds/networks/9223372036854775808.ics", 404, 404, 404, 404),
     ("GET", "/feeds", 200, 200, 200, 302),
     ("GET", "/feeds/rotate", 405, 405, 405, 405),
     ("GET", "/rsvp/{invite}?answer=accepted", 200, 200, 200, 200),
