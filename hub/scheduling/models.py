@@ -344,7 +344,8 @@ class Plan(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     network_id: Mapped[int] = mapped_column(ForeignKey("network.id"), unique=True)
-    #: Raised on every change of the items; approvals are of one version.
+    #: Approvals are of one version. A change of the items after someone approved the current
+    #: version raises it (everyone approves again); changes before any approval keep it.
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
