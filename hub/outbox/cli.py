@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from types import FrameType
 
 import click
@@ -20,6 +21,7 @@ from hub.outbox.worker import (
     drain,
     pending_count,
     run_forever,
+    run_jobs,
     worker_name,
 )
 from integrations.mail import MailConfigError, transport_from_config
@@ -45,6 +47,7 @@ def work(once: bool, batch: int | None, poll: float | None) -> None:
         raise click.ClickException(str(exc)) from None
     settings = WorkerSettings.from_config(app.config, batch=batch, poll_seconds=poll)
     if once:
+        run_jobs(time.monotonic, force=True)  # invitations and reminders first, then the mail
         summary = drain(settings=settings, due_before=utcnow())
         click.echo(summary.line(pending=pending_count()))
         return

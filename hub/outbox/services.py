@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -13,6 +14,10 @@ from sqlalchemy import func, select, update
 from hub.core.types import utcnow
 from hub.extensions import db
 from hub.outbox.models import MessageStatus, OutboxMessage
+
+#: Headers folded only past RFC 5322's hard limit: Python 3.11 folds a long non-ASCII Subject
+#: with the space between words lost between two encoded-words, and mail clients drop it.
+MAIL_POLICY = policy.default.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ def build_message(to: str, subject: str, text: str, html: str | None = None,
                   alternatives: Iterable[Part] = (),
                   attachments: Iterable[Part] = ()) -> EmailMessage:
     """A multipart message: text, then HTML and other alternatives, then attachments."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject

@@ -422,9 +422,10 @@ def register_job(name: str, every_seconds: float, func: Callable[[], Any]) -> No
     _jobs[name] = _Job(name, float(every_seconds), func)
 
 
-def _run_jobs(monotonic: Callable[[], float]) -> None:
+def run_jobs(monotonic: Callable[[], float], *, force: bool = False) -> None:
+    """Run the jobs that are due (every job with `force`), each committed on its own."""
     for job in list(_jobs.values()):
-        if monotonic() < job.next_run:
+        if not force and monotonic() < job.next_run:
             continue
         job.next_run = monotonic() + job.every_seconds
         try:
@@ -461,7 +462,7 @@ def run_forever(app: Flask, stop: threading.Event, *, settings: WorkerSettings |
             with app.app_context():
                 current = settings or WorkerSettings.from_config(app.config)
                 # Jobs first: the mail they queue (invitations, reminders) goes in this pass.
-                _run_jobs(time.monotonic)
+                run_jobs(time.monotonic)
                 state.total.add(drain(settings=current, worker=worker, stop=stop))
             failures = 0
             wait = current.poll_seconds

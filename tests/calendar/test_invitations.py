@@ -39,11 +39,6 @@ def subject(message) -> str:  # type: ignore[no-untyped-def]
     return str(make_header(decode_header(message["Subject"])))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "CPython 3.11's email folding puts the space between two words of a long non-ASCII "
-    "Subject between two encoded-words, where RFC 2047 readers (and every mail client) drop "
-    "it: hub/outbox/services.build_message needs a fix (e.g. a policy that does not fold "
-    "Subject, or fold by hand)"))
 def test_a_long_cyrillic_subject_keeps_its_spaces(smtp_server, people, make_event, invite,
                                                   deliver):
     event = make_event()
