@@ -1,8 +1,8 @@
-"""scheduling: events, series, audiences, invitations, the joint plan, feeds
+"""scheduling: events, series, audiences, invitations and their batches, the joint plan, feeds
 
-Revision ID: 365b787a3c9b
+Revision ID: 742e2a0f85e8
 Revises: 273c9eb5e1c3
-Create Date: 2026-11-22 03:43:23.241131
+Create Date: 2026-11-22 04:26:34.267621
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '365b787a3c9b'
+revision = '742e2a0f85e8'
 down_revision = '273c9eb5e1c3'
 branch_labels = None
 depends_on = None
@@ -194,6 +194,7 @@ def upgrade():
     sa.Column('nonce', sa.String(length=64), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('sent_sequence', sa.Integer(), nullable=True),
+    sa.Column('registered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_invitation_event_id_event')),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_invitation_person_id_person')),
@@ -204,6 +205,30 @@ def upgrade():
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitation_event_id'), ['event_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invitation_person_id'), ['person_id'], unique=False)
+
+    op.create_table('invitation_batch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=True),
+    sa.Column('series_id', sa.Integer(), nullable=True),
+    sa.Column('recipient_ids', sa.Text(), nullable=False),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Integer(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sa.String(length=120), nullable=False),
+    sa.Column('last_error', sa.String(length=1000), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_invitation_batch_event_id_event')),
+    sa.ForeignKeyConstraint(['series_id'], ['series.id'], name=op.f('fk_invitation_batch_series_id_series')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invitation_batch'))
+    )
+    with op.batch_alter_table('invitation_batch', schema=None) as batch_op:
+        batch_op.create_index('ix_invitation_batch_due', ['status', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invitation_batch_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invitation_batch_series_id'), ['series_id'], unique=False)
 
     op.create_table('reminder_sent',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -227,6 +252,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_reminder_sent_invitation_id'))
 
     op.drop_table('reminder_sent')
+    with op.batch_alter_table('invitation_batch', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invitation_batch_series_id'))
+        batch_op.drop_index(batch_op.f('ix_invitation_batch_event_id'))
+        batch_op.drop_index('ix_invitation_batch_due')
+
+    op.drop_table('invitation_batch')
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitation_person_id'))
         batch_op.drop_index(batch_op.f('ix_invitation_event_id'))
