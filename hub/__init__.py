@@ -48,6 +48,9 @@ def create_app(config: str | type[Config] | Config | None = None, **overrides: A
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
 
+    from hub.core.routing import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)

@@ -41,3 +41,10 @@ def test_production_app_has_no_dev_mail(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
     app = create_app("production")
     assert not any(rule.rule.startswith("/dev/mail") for rule in app.url_map.iter_rules())
+
+
+@pytest.mark.parametrize("path", ["/people/99999999999999999999", "/organisations/2147483648",
+                                  "/networks/99999999999999999999/plan"])
+def test_ids_too_large_for_the_database_are_not_found(client, people, login_as, path):
+    login_as(people.municipal)
+    assert client.get(path).status_code == 404
