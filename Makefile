@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) translations icaljs
+install: $(STAMP) translations
 
 # Mozilla's ical.js, the independent iCalendar parser of tests/calendar (npm ci from the lock file).
 ICALJS := tests/calendar/js
@@ -51,7 +51,7 @@ chromium:
 	      echo "WARNING: could not install chromium: browser tests will be skipped"; \
 	    else echo "chromium is not installed and we are not root: browser tests will be skipped"; fi; }
 
-test: install chromium
+test: install icaljs chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || $(BIN)/python -c "import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(s.connect_ex(('127.0.0.1',5432)))"; then \
