@@ -149,7 +149,7 @@ class EventForm(FlaskForm):
     interval = IntegerField(_l("Every"), default=1, validators=[
         Optional(), NumberRange(1, rec.MAX_INTERVAL)], render_kw={"min": 1,
                                                                 "max": rec.MAX_INTERVAL})
-    weekdays = CheckboxesField(_l("On"), choices=list(enumerate(rec.WEEKDAY_LABELS)),
+    weekdays = CheckboxesField(_l("On these days"), choices=list(enumerate(rec.WEEKDAY_LABELS)),
                                message=_l("Choose weekdays from the list."))
     monthly_setpos = ChoiceField(
         _l("Which one"), coerce=optional_int,

@@ -81,8 +81,13 @@ class Recurrence:
             else:
                 text = _("Every %(n)d weeks on %(days)s", n=self.interval, days=days)
         else:
-            which = _("the %(pos)s %(day)s", pos=SETPOS_LABELS.get(self.setpos or 1, ""),
-                      day=WEEKDAY_NAMES[self.weekdays[0]])
+            # "The Tuesday of week 2" rather than "the second Tuesday": Russian ordinals agree
+            # with the weekday's gender, and a week number needs no agreement.
+            day = WEEKDAY_NAMES[self.weekdays[0]]
+            if self.setpos == -1:
+                which = _("%(day)s of the last week of the month", day=day)
+            else:
+                which = _("%(day)s of week %(n)d of the month", day=day, n=self.setpos or 1)
             if self.interval == 1:
                 text = _("Monthly on %(which)s", which=which)
             else:

@@ -320,9 +320,12 @@ def event_cancel(event_id: int):  # type: ignore[no-untyped-def]
     try:
         cancelled = services.cancel_event(event, scope)
         db.session.commit()
-        flash(ngettext("Cancelled. The invitees are told.",
-                       "%(num)d sessions cancelled. The invitees are told.",
-                       len(cancelled)), "success")
+        if len(cancelled) == 1:
+            flash(_("Cancelled. The invitees are told."), "success")
+        else:
+            flash(ngettext("%(num)d session cancelled. The invitees are told.",
+                           "%(num)d sessions cancelled. The invitees are told.",
+                           len(cancelled)), "success")
     except SchedulingError as error:
         db.session.rollback()
         flash(" ".join(error.errors.values()), "error")
