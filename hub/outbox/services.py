@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -64,9 +64,14 @@ def _add(message: EmailMessage, part: Part, *, attach: bool) -> None:
 def enqueue_email(to: str, subject: str, text: str, html: str | None = None, *, kind: str = "",
                   alternatives: Iterable[Part] = (),
                   attachments: Iterable[Part] = ()) -> OutboxMessage:
-    """Add an email to the outbox in the current transaction; the caller commits."""
+    """Add an email to the outbox in the current transaction; the caller commits.
+
+    `to` may carry a display name («Иванова Мария <ivanova@example.org>»): the name goes into
+    the message's To header; the row keeps the bare address (what the worker sends to and the
+    outbox page shows and searches), which fits its column whatever the length of the name."""
     message = build_message(to, subject, text, html, alternatives, attachments)
-    row = OutboxMessage(to_addr=to, subject=subject, mime=message.as_string(), kind=kind)
+    address = parseaddr(to)[1] or to
+    row = OutboxMessage(to_addr=address, subject=subject, mime=message.as_string(), kind=kind)
     db.session.add(row)
     return row
 

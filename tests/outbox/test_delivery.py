@@ -114,3 +114,18 @@ def test_wrong_smtp_password_is_retried_and_never_logged(smtp_auth_server, work,
         assert secret not in failed.last_error
         assert secret not in caplog.text
     assert smtp_auth_server.messages == []
+
+
+def test_the_row_keeps_the_bare_address_and_the_letter_the_name(smtp_server, work):
+    """A long Cyrillic name, encoded in the To header, used to go into to_addr too: past its
+    254 characters (PostgreSQL refused the row) and unreadable on the outbox page."""
+    name = " ".join(["Константинопольская-Преображенская"] * 3)
+    address = f"{'k' * 60}@{'d' * 60}.example.org"
+    row = queue_invitation(f"{name} <{address}>")
+    assert row.to_addr == address
+
+    work()
+    assert fresh(row.id).status == MessageStatus.SENT
+    assert smtp_server.envelopes[-1][1] == [address]
+    to = str(make_header(decode_header(smtp_server.messages[-1]["To"])))
+    assert name in to and address in to
