@@ -7,6 +7,7 @@ of a letter, all three answers included: recording on GET would leave whichever 
 An answer given from a series letter (scope=series) applies to every session of the series
 still to come to which the person is invited; from an event's letter, to that event only.
 Declined people get no reminders; the answer shows in the PARTSTAT of later letters and feeds.
+A decline frees a place: on an event with a capacity the first in its waiting line moves in.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 
 from hub.core.types import utcnow
 from hub.extensions import db
+from hub.scheduling.audience import fill_from_waiting_list
 from hub.scheduling.models import Event, EventStatus, Invitation, InvitationState, PartStat
 
 #: The answers a link may carry, as the ?answer= values.
@@ -71,16 +73,26 @@ def covered(invitation: Invitation, *, series: bool, now: datetime | None = None
 
 def record_answer(invitation: Invitation, answer: PartStat, *, series: bool = False,
                   now: datetime | None = None) -> list[Invitation]:
-    """Record the answer (the caller commits); returns the invitations changed."""
+    """Record the answer (the caller commits); returns the invitations changed.
+
+    A decline on an event with a capacity gives the freed place to the first person on its
+    waiting list (who is sent their invitation)."""
     now = now or utcnow()
     changed = []
+    freed = []
     for row in covered(invitation, series=series, now=now):
         if row.state != InvitationState.INVITED:
             continue
         if row.partstat != answer:
+            if answer == PartStat.DECLINED and row.event.capacity is not None:
+                freed.append(row.event)
             row.partstat = answer
         row.answered_at = now
         changed.append(row)
+    if freed:
+        db.session.flush()
+        for event in freed:
+            fill_from_waiting_list(event)
     return changed
 
 
