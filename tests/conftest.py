@@ -22,7 +22,15 @@ from config import database_url
 from hub import create_app
 from hub.auth import passwords
 from hub.auth.passwords import hash_password
-from hub.directory.models import Category, Organisation, OrgKind, Person, Role
+from hub.directory.models import (
+    Category,
+    Network,
+    NetworkMember,
+    Organisation,
+    OrgKind,
+    Person,
+    Role,
+)
 from hub.extensions import db, limiter
 
 PASSWORD = "correct horse battery staple"
@@ -184,6 +192,29 @@ def people(make_org, make_person) -> People:  # type: ignore[no-untyped-def]
         other_teacher=make_person(Role.TEACHER, other, surname="Соколова",
                                   email="other@example.org"),
     )
+
+
+@pytest.fixture
+def other_coordinator(people, make_person) -> Person:  # type: ignore[no-untyped-def]
+    """The coordinator of other_teacher's organisation (Asia/Yekaterinburg)."""
+    return make_person(Role.ORG_COORDINATOR, people.other_teacher.organisation,
+                       surname="Орлова", email="other-coordinator@example.org")
+
+
+@pytest.fixture
+def network(people, other_coordinator) -> Network:  # type: ignore[no-untyped-def]
+    """«Растим инженеров» 2026/2027: the coordinator's and the other teacher's organisations."""
+    net = Network(name="Растим инженеров", school_year="2026/2027",
+                  description="Образовательная робототехника")
+    net.members = [
+        NetworkMember(organisation=people.coordinator.organisation,
+                      coordinator=people.coordinator),
+        NetworkMember(organisation=other_coordinator.organisation,
+                      coordinator=other_coordinator),
+    ]
+    db.session.add(net)
+    db.session.commit()
+    return net
 
 
 def login(client: FlaskClient, person: Person, password: str = PASSWORD):  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from hub.directory.models import Network, NetworkMember, Organisation, Person, Role
+from hub.directory.models import Organisation, Role
 from hub.extensions import db
 
 
@@ -33,27 +33,6 @@ def text(response) -> str:  # type: ignore[no-untyped-def]
     return response.get_data(as_text=True)
 
 
-@pytest.fixture
-def other_coordinator(people, make_person) -> Person:  # type: ignore[no-untyped-def]
-    """The coordinator of other_teacher's organisation."""
-    return make_person(Role.ORG_COORDINATOR, people.other_teacher.organisation,
-                       surname="Орлова", email="other-coordinator@example.org")
-
-
-@pytest.fixture
-def network(people, other_coordinator) -> Network:  # type: ignore[no-untyped-def]
-    """«Растим инженеров»: the coordinator's and the other teacher's organisations."""
-    net = Network(name="Растим инженеров", school_year="2026/2027",
-                  description="Образовательная робототехника")
-    net.members = [
-        NetworkMember(organisation=people.coordinator.organisation,
-                      coordinator=people.coordinator),
-        NetworkMember(organisation=other_coordinator.organisation,
-                      coordinator=other_coordinator),
-    ]
-    db.session.add(net)
-    db.session.commit()
-    return net
 
 
 def person_data(organisation: Organisation, **overrides: Any) -> dict[str, Any]:

@@ -7,9 +7,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
-from hub.directory.models import Network, NetworkMember, Person, Role
+from hub.directory.models import Network, Person
 from hub.extensions import db
 from hub.scheduling.models import (
     Event,
@@ -24,27 +22,6 @@ from hub.scheduling.models import (
 _seq = itertools.count(1)
 
 
-@pytest.fixture
-def other_coordinator(people, make_person) -> Person:  # type: ignore[no-untyped-def]
-    """The coordinator of other_teacher's organisation (Asia/Yekaterinburg)."""
-    return make_person(Role.ORG_COORDINATOR, people.other_teacher.organisation,
-                       surname="Орлова", email="other-coordinator@example.org")
-
-
-@pytest.fixture
-def network(people, other_coordinator) -> Network:  # type: ignore[no-untyped-def]
-    """«Растим инженеров» 2026/2027: the coordinator's and the other teacher's organisations."""
-    net = Network(name="Растим инженеров", school_year="2026/2027",
-                  description="Образовательная робототехника")
-    net.members = [
-        NetworkMember(organisation=people.coordinator.organisation,
-                      coordinator=people.coordinator),
-        NetworkMember(organisation=other_coordinator.organisation,
-                      coordinator=other_coordinator),
-    ]
-    db.session.add(net)
-    db.session.commit()
-    return net
 
 
 def make_event(*, start: datetime, minutes: int = 90, status: EventStatus = EventStatus.SCHEDULED,

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hub.directory.models import Network, NetworkMember, Person, Role
 from hub.extensions import db
 from hub.scheduling import notify
 from hub.scheduling.models import Event, EventFormat, Invitation, InvitationState
@@ -63,26 +62,6 @@ def _only_when_any(call):  # type: ignore[no-untyped-def]
     return wrapped
 
 
-@pytest.fixture
-def other_coordinator(people, make_person) -> Person:  # type: ignore[no-untyped-def]
-    """The coordinator of other_teacher's organisation."""
-    return make_person(Role.ORG_COORDINATOR, people.other_teacher.organisation,
-                       surname="Орлова", email="other-coordinator@example.org")
-
-
-@pytest.fixture
-def network(people, other_coordinator) -> Network:  # type: ignore[no-untyped-def]
-    """«Растим инженеров»: the coordinator's and the other teacher's organisations."""
-    net = Network(name="Растим инженеров", school_year="2026/2027")
-    net.members = [
-        NetworkMember(organisation=people.coordinator.organisation,
-                      coordinator=people.coordinator),
-        NetworkMember(organisation=other_coordinator.organisation,
-                      coordinator=other_coordinator),
-    ]
-    db.session.add(net)
-    db.session.commit()
-    return net
 
 
 NEXT_YEAR = date.today().year + 1
