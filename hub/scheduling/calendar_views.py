@@ -24,9 +24,6 @@ from hub.scheduling import calendars
 from hub.scheduling.calendar_grid import VIEWS, build_page, parse_date, place_events
 from hub.scheduling.models import EventFormat, EventStatus
 
-#: Ids in URLs: larger numbers are no row of ours (404), not a database overflow (500).
-ID = "int(max=2147483647)"
-
 bp = Blueprint("calendar_views", __name__)
 
 #: At most this many format filters are read from a query string.
@@ -95,7 +92,7 @@ def mine():  # type: ignore[no-untyped-def]
                    _("My calendar"), person=current_user)
 
 
-@bp.get(f"/people/<{ID}:person_id>/calendar")
+@bp.get("/people/<int:person_id>/calendar")
 @login_required
 def person(person_id: int):  # type: ignore[no-untyped-def]
     target = db.get_or_404(Person, person_id)
@@ -105,7 +102,7 @@ def person(person_id: int):  # type: ignore[no-untyped-def]
     return _render("person", target, calendars.person_scope(target), title, person=target)
 
 
-@bp.get(f"/organisations/<{ID}:organisation_id>/calendar")
+@bp.get("/organisations/<int:organisation_id>/calendar")
 @login_required
 def organisation(organisation_id: int):  # type: ignore[no-untyped-def]
     org = db.get_or_404(Organisation, organisation_id)
@@ -113,7 +110,7 @@ def organisation(organisation_id: int):  # type: ignore[no-untyped-def]
                    _("Calendar of %(name)s", name=org.short_name))
 
 
-@bp.get(f"/networks/<{ID}:network_id>/calendar")
+@bp.get("/networks/<int:network_id>/calendar")
 @login_required
 def network(network_id: int):  # type: ignore[no-untyped-def]
     net = db.get_or_404(Network, network_id)

@@ -37,9 +37,6 @@ from hub.scheduling.calendars import visible_to
 from hub.scheduling.models import Event, EventFormat, PlanItem, PlanStatus
 from hub.scheduling.plan_forms import ApproveForm, PlanItemForm
 
-#: Ids in URLs: larger numbers are no row of ours (404), not a database overflow (500).
-ID = "int(max=2147483647)"
-
 bp = Blueprint("plan", __name__)
 
 
@@ -139,7 +136,7 @@ def _event_page(event_id: int) -> str | None:
 
 # --- pages --------------------------------------------------------------------------------
 
-@bp.get(f"/networks/<{ID}:network_id>/plan")
+@bp.get("/networks/<int:network_id>/plan")
 @login_required
 def show(network_id: int):  # type: ignore[no-untyped-def]
     network = _network(network_id)
@@ -147,7 +144,7 @@ def show(network_id: int):  # type: ignore[no-untyped-def]
     return _show(network)
 
 
-@bp.post(f"/networks/<{ID}:network_id>/plan/items")
+@bp.post("/networks/<int:network_id>/plan/items")
 @login_required
 def add_item(network_id: int):  # type: ignore[no-untyped-def]
     network = _network(network_id)
@@ -162,7 +159,7 @@ def add_item(network_id: int):  # type: ignore[no-untyped-def]
     return _show(network, form)
 
 
-@bp.route(f"/networks/<{ID}:network_id>/plan/items/<{ID}:item_id>/edit", methods=["GET", "POST"])
+@bp.route("/networks/<int:network_id>/plan/items/<int:item_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_item(network_id: int, item_id: int):  # type: ignore[no-untyped-def]
     network = _network(network_id)
@@ -192,7 +189,7 @@ def edit_item(network_id: int, item_id: int):  # type: ignore[no-untyped-def]
                                         for a in item.plan.approvals))
 
 
-@bp.post(f"/networks/<{ID}:network_id>/plan/items/<{ID}:item_id>/delete")
+@bp.post("/networks/<int:network_id>/plan/items/<int:item_id>/delete")
 @login_required
 def delete_item(network_id: int, item_id: int):  # type: ignore[no-untyped-def]
     network = _network(network_id)
@@ -210,7 +207,7 @@ def delete_item(network_id: int, item_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for(".show", network_id=network.id))
 
 
-@bp.post(f"/networks/<{ID}:network_id>/plan/approve")
+@bp.post("/networks/<int:network_id>/plan/approve")
 @login_required
 def approve(network_id: int):  # type: ignore[no-untyped-def]
     network = _network(network_id)
@@ -231,7 +228,7 @@ def approve(network_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for(".show", network_id=network.id, _anchor="approvals"))
 
 
-@bp.post(f"/networks/<{ID}:network_id>/plan/items/<{ID}:item_id>/event")
+@bp.post("/networks/<int:network_id>/plan/items/<int:item_id>/event")
 @login_required
 def make_event(network_id: int, item_id: int):  # type: ignore[no-untyped-def]
     network = _network(network_id)
@@ -251,7 +248,7 @@ def make_event(network_id: int, item_id: int):  # type: ignore[no-untyped-def]
     return redirect(target or url_for(".show", network_id=network.id, _anchor=f"item-{item.id}"))
 
 
-@bp.get(f"/networks/<{ID}:network_id>/plan.xlsx")
+@bp.get("/networks/<int:network_id>/plan.xlsx")
 @login_required
 def export(network_id: int):  # type: ignore[no-untyped-def]
     network = _network(network_id)

@@ -39,6 +39,7 @@ from hub.auth.permissions import (
     require,
 )
 from hub.core.i18n import is_valid_timezone
+from hub.core.routing import MAX_ID
 from hub.core.types import utcnow
 from hub.directory import services as directory
 from hub.directory.models import Network, Person
@@ -62,8 +63,6 @@ from integrations.conferencing.jitsi import room_url
 bp = Blueprint("scheduling", __name__)
 display.register(bp)
 
-#: Ids in URLs: larger numbers are no row of ours (404), not a database overflow (500).
-ID = "int(max=2147483647)"
 PER_PAGE = 30
 #: Names of invitees shown on the event page (the rest on the responses page).
 NAMES_ON_PAGE = 100
@@ -81,7 +80,7 @@ def _event(event_id: int) -> Event:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, type=int)
-    return value if value is not None and 0 < value < 2**31 else None
+    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def _show_errors(form: EventForm, errors: dict[str, str]) -> None:
@@ -236,7 +235,7 @@ def event_new():  # type: ignore[no-untyped-def]
     return _form_page(form, None, warnings)
 
 
-@bp.route(f"/events/<{ID}:event_id>/edit", methods=["GET", "POST"])
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def event_edit(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
@@ -292,64 +291,61 @@ def _flash_saved(event: Event, published: bool, *, created: bool) -> None:
 
 # --- status -------------------------------------------------------------------------------
 
-@bp.post(f"/events/<{ID}:event_id>/publish")
+def _change_status(event_id: int, change: Callable[[Event], str]):  # type: ignore[no-untyped-def]
+    """Apply `change` (it returns the message to show) to an event the viewer may edit,
+    commit, and go back to the event page; a refusal is shown instead and changes nothing."""
+    event = _event(event_id)
+    require(can_edit_event(current_user, event))
+    try:
+        message = change(event)
+        db.session.commit()
+        flash(message, "success")
+    except SchedulingError as error:
+        db.session.rollback()
+        flash(" ".join(error.errors.values()), "error")
+    return redirect(url_for(".event", event_id=event.id))
+
+
+@bp.post("/events/<int:event_id>/publish")
 @login_required
 def event_publish(event_id: int):  # type: ignore[no-untyped-def]
-    event = _event(event_id)
-    require(can_edit_event(current_user, event))
-    try:
+    def publish(event: Event) -> str:
         services.publish_event(event)
-        db.session.commit()
-        flash(_("Published: the invitations are on their way."), "success")
-    except SchedulingError as error:
-        db.session.rollback()
-        flash(" ".join(error.errors.values()), "error")
-    return redirect(url_for(".event", event_id=event.id))
+        return _("Published: the invitations are on their way.")
+
+    return _change_status(event_id, publish)
 
 
-@bp.post(f"/events/<{ID}:event_id>/cancel")
+@bp.post("/events/<int:event_id>/cancel")
 @login_required
 def event_cancel(event_id: int):  # type: ignore[no-untyped-def]
-    event = _event(event_id)
-    require(can_edit_event(current_user, event))
-    form = CancelForm()
-    try:
-        scope = Scope(form.scope.data or "one") if event.series_id else Scope.ONE
-    except ValueError:
-        scope = Scope.ONE
-    try:
+    def cancel(event: Event) -> str:
+        try:
+            scope = Scope(CancelForm().scope.data or "one") if event.series_id else Scope.ONE
+        except ValueError:
+            scope = Scope.ONE
         cancelled = services.cancel_event(event, scope)
-        db.session.commit()
         if len(cancelled) == 1:
-            flash(_("Cancelled. The invitees are told."), "success")
-        else:
-            flash(ngettext("%(num)d session cancelled. The invitees are told.",
-                           "%(num)d sessions cancelled. The invitees are told.",
-                           len(cancelled)), "success")
-    except SchedulingError as error:
-        db.session.rollback()
-        flash(" ".join(error.errors.values()), "error")
-    return redirect(url_for(".event", event_id=event.id))
+            return _("Cancelled. The invitees are told.")
+        return ngettext("%(num)d session cancelled. The invitees are told.",
+                        "%(num)d sessions cancelled. The invitees are told.", len(cancelled))
+
+    return _change_status(event_id, cancel)
 
 
-@bp.post(f"/events/<{ID}:event_id>/complete")
+@bp.post("/events/<int:event_id>/complete")
 @login_required
 def event_complete(event_id: int):  # type: ignore[no-untyped-def]
-    event = _event(event_id)
-    require(can_edit_event(current_user, event))
-    try:
+    def complete(event: Event) -> str:
         services.complete_event(event)
-        db.session.commit()
-        flash(_("Marked as held."), "success")
-    except SchedulingError as error:
-        db.session.rollback()
-        flash(" ".join(error.errors.values()), "error")
-    return redirect(url_for(".event", event_id=event.id))
+        return _("Marked as held.")
+
+    return _change_status(event_id, complete)
 
 
 # --- registration -------------------------------------------------------------------------
 
-@bp.post(f"/events/<{ID}:event_id>/register")
+@bp.post("/events/<int:event_id>/register")
 @login_required
 def event_register(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
@@ -376,7 +372,7 @@ def event_register(event_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for(".event", event_id=event.id))
 
 
-@bp.post(f"/events/<{ID}:event_id>/unregister")
+@bp.post("/events/<int:event_id>/unregister")
 @login_required
 def event_unregister(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
@@ -393,7 +389,7 @@ def event_unregister(event_id: int):  # type: ignore[no-untyped-def]
 
 # --- the event page -----------------------------------------------------------------------
 
-@bp.get(f"/events/<{ID}:event_id>")
+@bp.get("/events/<int:event_id>")
 def event(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     if not current_user.is_authenticated:
@@ -454,7 +450,7 @@ def _page(event: Event, *, public: bool) -> dict[str, Any]:
     return context
 
 
-@bp.get(f"/events/<{ID}:event_id>/responses")
+@bp.get("/events/<int:event_id>/responses")
 @login_required
 def event_responses(event_id: int):  # type: ignore[no-untyped-def]
     """Everyone invited, with their answers (organisers)."""
@@ -476,7 +472,7 @@ def event_responses(event_id: int):  # type: ignore[no-untyped-def]
 
 # --- series -------------------------------------------------------------------------------
 
-@bp.get(f"/series/<{ID}:series_id>")
+@bp.get("/series/<int:series_id>")
 @login_required
 def series(series_id: int):  # type: ignore[no-untyped-def]
     item = db.get_or_404(Series, series_id)
