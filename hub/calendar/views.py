@@ -24,6 +24,7 @@ from hub.calendar.invitations import find_invitation, invitation_token
 from hub.calendar.jobs import register_jobs
 from hub.calendar.messages import person_locale, times_for
 from hub.core.safety import safe_next_url
+from hub.directory.models import Network, Organisation
 from hub.extensions import db
 from hub.scheduling.models import Event, EventStatus, InvitationState
 
@@ -98,30 +99,29 @@ def person_feed(token: str):  # type: ignore[no-untyped-def]
                               private=True)
 
 
+def _public_feed(target: Organisation | Network | None, filename: str):  # type: ignore[no-untyped-def]
+    """The open events of an active organisation or network, as a public calendar."""
+    if target is None or not target.active:
+        abort(404)
+    if isinstance(target, Organisation):
+        events, name = feeds.open_events(organisation=target), target.short_name
+    else:
+        events, name = feeds.open_events(network=target), target.name
+    return _calendar_response(feeds.public_calendar(events, f"Vmeste hub: {name}"), filename,
+                              private=False)
+
+
 @bp.get("/feeds/organisations/<int:organisation_id>.ics")
 def organisation_feed(organisation_id: int):  # type: ignore[no-untyped-def]
     """Open events hosted by an organisation (public)."""
-    from hub.directory.models import Organisation
-
-    organisation = db.session.get(Organisation, organisation_id)
-    if organisation is None or not organisation.active:
-        abort(404)
-    data = feeds.public_calendar(feeds.open_events(organisation=organisation),
-                                 f"Vmeste hub: {organisation.short_name}")
-    return _calendar_response(data, f"organisation-{organisation.id}.ics", private=False)
+    return _public_feed(db.session.get(Organisation, organisation_id),
+                        f"organisation-{organisation_id}.ics")
 
 
 @bp.get("/feeds/networks/<int:network_id>.ics")
 def network_feed(network_id: int):  # type: ignore[no-untyped-def]
     """Open events of a network association (public)."""
-    from hub.directory.models import Network
-
-    network = db.session.get(Network, network_id)
-    if network is None or not network.active:
-        abort(404)
-    data = feeds.public_calendar(feeds.open_events(network=network),
-                                 f"Vmeste hub: {network.name}")
-    return _calendar_response(data, f"network-{network.id}.ics", private=False)
+    return _public_feed(db.session.get(Network, network_id), f"network-{network_id}.ics")
 
 
 @bp.get("/feeds")
