@@ -75,8 +75,18 @@ class Config:
 
     SOCKETIO_MESSAGE_QUEUE = ""
 
-    #: Jitsi Meet server of the default conferencing provider (rooms are derived, see
-    #: integrations/conferencing/jitsi.py).
+    #: Fernet keys for credentials stored in the database (hub/core/secrets.py), comma-separated.
+    SETTINGS_ENCRYPTION_KEYS = os.environ.get("SETTINGS_ENCRYPTION_KEYS", "")
+    #: Without keys, derive one from SECRET_KEY (development and tests only).
+    SETTINGS_KEY_FROM_SECRET = True
+    #: Conferencing: seconds for each request to a provider, and the retry back-off.
+    CONFERENCING_TIMEOUT = 15.0
+    CONFERENCING_BACKOFF_SECONDS = 30.0
+    CONFERENCING_BACKOFF_MAX_SECONDS = 3600.0
+    #: Provider API base URLs overriding the public ones ({"zoom": "http://127.0.0.1:8081"}).
+    CONFERENCING_ENDPOINTS: dict[str, str] = {}
+
+    #: Jitsi Meet server of the default conferencing provider, where an organisation names none.
     JITSI_BASE_URL = os.environ.get("JITSI_BASE_URL", "https://meet.jit.si")
 
 
@@ -131,6 +141,9 @@ class ProductionConfig(Config):
         self.MAIL_FROM = env.get("MAIL_FROM", self.MAIL_FROM)
         self.SOCKETIO_MESSAGE_QUEUE = env.get("SOCKETIO_MESSAGE_QUEUE", "")
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.SETTINGS_ENCRYPTION_KEYS = env.get("SETTINGS_ENCRYPTION_KEYS", "")
+        self.SETTINGS_KEY_FROM_SECRET = False
+        self.JITSI_BASE_URL = env.get("JITSI_BASE_URL", self.JITSI_BASE_URL)
         self.OUTBOX_WORKER_IN_PROCESS = env.get("OUTBOX_WORKER_IN_PROCESS", "").lower() in (
             "1", "true", "yes")
 

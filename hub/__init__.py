@@ -88,6 +88,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from hub.auth.views import bp as auth_bp
     from hub.calendar.views import bp as calendar_bp
+    from hub.conferencing.views import bp as conferencing_bp
     from hub.core.views import bp as core_bp
     from hub.directory.import_views import bp as import_bp
     from hub.directory.views import bp as directory_bp
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(plan_bp)
     app.register_blueprint(calendar_views_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(conferencing_bp)
     if app.config.get("DEV_MAIL"):
         app.register_blueprint(dev_mail_bp)
 

@@ -2,6 +2,13 @@
 
 from hub.auth.models import AuthToken, TokenPurpose
 from hub.calendar.models import CalendarFeed, ReminderSent
+from hub.conferencing.models import (
+    ProviderAccount,
+    ProviderInterval,
+    ProviderReport,
+    Room,
+    RoomRegistration,
+)
 from hub.directory.models import (
     Category,
     Network,
@@ -36,5 +43,6 @@ __all__ = [
     "OrgKind", "Person", "Role", "MessageStatus", "OutboxMessage", "CalendarFeed", "ReminderSent",
     "Event", "EventAudience", "EventFormat", "EventHost", "EventPerson", "EventRole",
     "EventStatus", "Invitation", "InvitationState", "PartStat", "Plan", "PlanApproval",
-    "PlanItem", "PlanStatus", "Series", "SeriesPerson",
+    "PlanItem", "PlanStatus", "Series", "SeriesPerson", "ProviderAccount", "ProviderInterval",
+    "ProviderReport", "Room", "RoomRegistration",
 ]

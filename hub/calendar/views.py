@@ -216,10 +216,11 @@ def rsvp_answer(token: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/j/<token>")
 def join(token: str):  # type: ignore[no-untyped-def]
-    """A person's join link: to the event's conference room (Jitsi, derived from the UID; the
-    sessions of a series share their series' room). The attendance work adds the join window
-    and the record of the join here."""
-    from integrations.conferencing.jitsi import room_url
+    """A person's join link: to the event's conference room, through the provider's link for
+    them (made now, so a room made late or changed needs no new letter). While the room is
+    not ready, a page says so. The attendance work adds the join window and the record."""
+    from hub.conferencing.joining import join_link
+    from hub.conferencing.views import not_ready_page, redirect_to_room
 
     invitation = find_invitation(token)
     if invitation is None or invitation.state != InvitationState.INVITED \
@@ -227,11 +228,11 @@ def join(token: str):  # type: ignore[no-untyped-def]
         return _gone(_("This link to join is not valid any more. The organiser may have "
                        "changed the list of participants; look for a newer letter."))
     event = invitation.event
-    if event.status == EventStatus.CANCELLED:
-        with _person_language(invitation.person):
+    with _person_language(invitation.person):
+        if event.status == EventStatus.CANCELLED:
             return _gone(_("This event has been cancelled."), 410)
-    uid = event.series.uid if event.series is not None else event.uid
-    response = redirect(room_url(uid))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+        link = join_link(event, invitation.person)
+        db.session.commit()
+        if link is None:
+            return not_ready_page(event)
+    return redirect_to_room(link)

@@ -140,6 +140,10 @@ class EventForm(FlaskForm):
                                 render_kw={"inputmode": "decimal"},
                                 description=_l("Empty: the duration."))
     board_enabled = BooleanField(_l("Live board during the event"), default=True)
+    provider = ChoiceField(_l("Conferencing"), default="jitsi",
+                           message=_l("Choose a conferencing service from the list."),
+                           description=_l("Each invitee gets a personal link; it leads to the "
+                                          "room whatever service you choose."))
     reminder_minutes = StringField(_l("Reminders, minutes before"),
                                    validators=[_max_text(100)], render_kw={"maxlength": 100},
                                    description=_l("e.g. 1440, 60 (a day and an hour before); "
@@ -203,7 +207,8 @@ class EventForm(FlaskForm):
             else (None if credit is None else -1.0),
             board_enabled=bool(self.board_enabled.data),
             reminder_minutes=self.reminder_minutes.data or "",
-            recurrence=recurrence, is_program=bool(self.is_program.data) and bool(recurrence),
+            provider=self.provider.data or "jitsi", recurrence=recurrence,
+            is_program=bool(self.is_program.data) and bool(recurrence),
             cohort=cohort)
 
     def _people(self, field: Any) -> list[int] | None:
@@ -296,6 +301,7 @@ class EventForm(FlaskForm):
         self.credit_hours.data = (Decimal(str(event.credit_hours))
                                   if event.credit_hours is not None else None)
         self.board_enabled.data = event.board_enabled
+        self.provider.data = event.provider
         self.reminder_minutes.data = ", ".join(
             m for m in (event.reminder_minutes or "").split(",") if m)
         if event.series is not None:

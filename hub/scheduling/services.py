@@ -42,6 +42,7 @@ from sqlalchemy import Select, and_, false, or_, select, true
 from sqlalchemy.orm import aliased, selectinload
 
 from hub.auth.permissions import is_municipal
+from hub.conferencing import rooms
 from hub.core.types import utcnow
 from hub.directory.models import NetworkMember, Person, Role
 from hub.directory.validation import InvalidValue
@@ -97,7 +98,7 @@ class Scope(enum.StrEnum):
 
 _SIMPLE_FIELDS = ("format", "title", "description_html", "timezone", "network_id",
                   "open_registration", "capacity", "credit_hours", "board_enabled",
-                  "reminder_minutes")
+                  "reminder_minutes", "provider")
 
 
 def _write(event: Event, clean: CleanEvent, start_at: datetime, end_at: datetime) -> set[str]:
@@ -267,7 +268,8 @@ def check(actor: Person, spec: EventSpec, event: Event | None = None,
     if event is not None and event.series_id is not None and scope == Scope.ONE:
         spec.recurrence, spec.is_program, spec.cohort = None, False, []
     current_hosts = [h.organisation_id for h in event.hosts] if event is not None else []
-    return clean_spec(spec, actor, current_host_ids=current_hosts)
+    return clean_spec(spec, actor, current_host_ids=current_hosts,
+                      current_provider=event.provider if event is not None else None)
 
 
 def create_event(actor: Person, spec: EventSpec, *, publish: bool = False,
@@ -314,9 +316,16 @@ def _publish(events: Iterable[Event]) -> int:
     for event in drafts:
         event.status = EventStatus.SCHEDULED
     db.session.flush()
+    _rooms_follow(drafts)
     if drafts and drafts[0].series is not None:
         return _sync_series(drafts[0].series, drafts, told=False)
     return sum(len(sync_invitations(event)[0]) for event in drafts)
+
+
+def _rooms_follow(events: Iterable[Event]) -> None:
+    """Ask for, update or remove the events' conference rooms (hub.conferencing.rooms)."""
+    for event in events:
+        rooms.reconcile(event)
 
 
 def publish_event(event: Event) -> int:
@@ -351,6 +360,7 @@ def cancel_event(event: Event, scope: Scope = Scope.ONE) -> list[Event]:
     for target in cancelled:
         target.status = EventStatus.CANCELLED
     db.session.flush()
+    _rooms_follow(cancelled)
     if not was_scheduled:
         return cancelled
     if series is None or scope == Scope.ONE:
@@ -388,6 +398,14 @@ def update_event(actor: Person, event: Event, spec: EventSpec, scope: Scope = Sc
     """Change an event (for a session of a series: in `scope`, see the module docstring).
     A single event given a repeat rule becomes the first session of a new series (same UID).
     Returns the edited event as it is now. `clean`: check() already ran."""
+    edited = _update(actor, event, spec, scope, clean)
+    db.session.flush()
+    _rooms_follow(edited.series.events if edited.series is not None else [edited])
+    return edited
+
+
+def _update(actor: Person, event: Event, spec: EventSpec, scope: Scope,
+            clean: CleanEvent | None) -> Event:
     if event.status == EventStatus.CANCELLED:
         raise SchedulingError({"status": _("A cancelled event cannot be changed.")})
     clean = clean or check(actor, spec, event, scope)

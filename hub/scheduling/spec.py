@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from hub.auth.permissions import can_host_with
+from hub.conferencing import accounts as conferencing
 from hub.core.i18n import is_valid_timezone
 from hub.directory.models import Network, NetworkMember, Organisation, Person
 from hub.directory.validation import InvalidValue, clean_text
@@ -87,6 +88,8 @@ class EventSpec:
     credit_hours: float | None = None
     board_enabled: bool = True
     reminder_minutes: str = "1440,60"
+    #: Conferencing provider key (integrations/conferencing).
+    provider: str = "jitsi"
     recurrence: rec.Recurrence | None = None
     is_program: bool = False
     #: A program's cohort: (mentor id, intern id or None).
@@ -115,6 +118,7 @@ class CleanEvent:
     credit_hours: float | None
     board_enabled: bool
     reminder_minutes: str
+    provider: str = "jitsi"
     recurrence: rec.Recurrence | None = None
     #: A series: the starts of its sessions (UTC), first_start first.
     starts: list[datetime] = field(default_factory=list)
@@ -172,9 +176,11 @@ def count_audience(organisation_ids: Iterable[int], network_ids: Iterable[int],
 
 
 def clean_spec(spec: EventSpec, actor: Person, *, current_host_ids: Iterable[int] = (),
-               today: date | None = None) -> CleanEvent:
+               current_provider: str | None = None, today: date | None = None) -> CleanEvent:
     """Check an EventSpec (see the module docstring). `actor` is who saves it: an
-    organisation coordinator's events are hosted by their organisation."""
+    organisation coordinator's events are hosted by their organisation. The conferencing
+    provider must be set up for a host (or the actor's) organisation, unless it is the one
+    the event already has."""
     errors = _Errors()
     today = today or date.today()
 
@@ -221,6 +227,12 @@ def clean_spec(spec: EventSpec, actor: Person, *, current_host_ids: Iterable[int
         elif not can_host_with(actor, host_ids):
             errors.setdefault("hosts", _(
                 "Your organisation must be one of the hosts of the events you plan."))
+
+    if spec.provider != current_provider:
+        why = conferencing.check_choice(spec.provider, [*host_ids, actor.organisation_id])
+        if why is not None:
+            errors.setdefault("provider", _("This conferencing service cannot be used: "
+                                            "%(why)s.", why=why))
 
     network_id = spec.network_id
     if network_id is not None and network_id not in _existing(Network, [network_id],
@@ -296,7 +308,7 @@ def clean_spec(spec: EventSpec, actor: Person, *, current_host_ids: Iterable[int
         audience_organisation_ids=audience_org_ids, audience_network_ids=audience_net_ids,
         audience_person_ids=audience_person_ids, open_registration=bool(spec.open_registration),
         capacity=capacity, credit_hours=credit_hours, board_enabled=bool(spec.board_enabled),
-        reminder_minutes=reminders or "", recurrence=spec.recurrence,
+        reminder_minutes=reminders or "", provider=spec.provider, recurrence=spec.recurrence,
         starts=starts, is_program=bool(spec.is_program) and spec.recurrence is not None,
         cohort=cohort, audience_size=audience_size)
 

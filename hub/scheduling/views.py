@@ -38,6 +38,8 @@ from hub.auth.permissions import (
     is_municipal,
     require,
 )
+from hub.conferencing import accounts as conferencing
+from hub.conferencing import rooms
 from hub.core.i18n import is_valid_timezone
 from hub.core.routing import MAX_ID
 from hub.core.types import utcnow
@@ -58,7 +60,6 @@ from hub.scheduling.models import (
 )
 from hub.scheduling.services import SchedulingError, Scope
 from hub.scheduling.spec import AUDIENCE_WARN
-from integrations.conferencing.jitsi import room_url
 
 bp = Blueprint("scheduling", __name__)
 display.register(bp)
@@ -129,6 +130,11 @@ def _choices(form: EventForm, event: Event | None) -> None:
     net_choices = [(n.id, f"{n.name} ({n.school_year})") for n in nets]
     form.network_id.choices = [("", "—"), *net_choices]
     form.audience_networks.choices = net_choices
+    host_ids = ([h.organisation_id for h in event.hosts] if event is not None else [])
+    form.provider.choices = [
+        (c.key, c.label if c.reason is None or c.key == (event and event.provider)
+         else f"{c.label} — {c.reason}")
+        for c in conferencing.choices([*host_ids, current_user.organisation_id])]
 
 
 def _defaults(form: EventForm) -> None:
@@ -412,7 +418,7 @@ def _page(event: Event, *, public: bool) -> dict[str, Any]:
         "ended": event.end_at <= now,
         "places_left": audience.places_left(event) if event.capacity else None,
         "can_edit": False, "invitation": None, "join_url": None, "rsvp_urls": None,
-        "series_index": None,
+        "series_index": None, "provider_label": conferencing.label(event.provider),
     }
     if event.series is not None:
         sessions = sorted(event.series.events, key=lambda e: (e.start_at, e.id))
@@ -434,7 +440,9 @@ def _page(event: Event, *, public: bool) -> dict[str, Any]:
         if _route_exists(f"/j/{token}"):
             context["join_url"] = f"/j/{token}"
     if context["join_url"] is None and (invited or can_edit or has_role):
-        context["join_url"] = room_url(event.uid)
+        context["join_url"] = url_for("conferencing.join_event", event_id=event.id)
+    if can_edit:
+        context["room"] = rooms.room_of(event)
     if invitation is not None and invitation.state == InvitationState.WAITLISTED:
         line = audience.waiting_list(event)
         context["waiting_position"] = next(

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import icalendar
 from sqlalchemy import select
 
 from hub.calendar.invitations import invitation_token, issue_token, queue_requests, queue_updates
 from hub.calendar.rsvp import answer_counts
+from hub.conferencing import rooms
 from hub.core.types import utcnow
 from hub.extensions import db
 from hub.scheduling.models import EventStatus, Invitation, InvitationState, PartStat
-from integrations.conferencing.jitsi import room_url
 from tests.calendar.conftest import calendar_part
 
 
@@ -136,12 +138,15 @@ def test_join_link_goes_to_the_events_room(client, people, make_event, make_seri
     [invitation] = invite(event, [people.teacher])
     response = client.get(f"/j/{invitation_token(invitation)}")
     assert response.status_code == 302
-    assert response.headers["Location"] == room_url(event.uid)
-    assert response.headers["Location"].startswith("https://meet.jit.si/vmeste-")
+    room = rooms.room_of(event)
+    assert response.headers["Location"].startswith(room.join_url + "#")
+    assert room.join_url.startswith("https://meet.jit.si/vmeste-")
+    assert quote(json.dumps(people.teacher.full_name, ensure_ascii=False)) \
+        in response.headers["Location"]  # the name is filled in on Jitsi's pre-join screen
     series = make_series()
     rows = invite(series, [people.teacher])
-    rooms = {client.get(f"/j/{invitation_token(r)}").headers["Location"] for r in rows}
-    assert rooms == {room_url(series.uid)}  # one room for the whole series
+    urls = {client.get(f"/j/{invitation_token(r)}").headers["Location"] for r in rows}
+    assert len(urls) == len(rows)  # every session has its own room
 
 
 def test_a_revoked_or_cancelled_join_link_is_a_friendly_page(client, people, make_event,

@@ -9,7 +9,6 @@ from hub.extensions import db
 from hub.scheduling import services
 from hub.scheduling.recurrence import FREQ_WEEKLY, Recurrence
 from hub.scheduling.spec import clean_spec
-from integrations.conferencing.jitsi import room_name, room_url
 
 from .conftest import NEXT_YEAR, spec
 
@@ -74,17 +73,3 @@ def test_a_series_checks_every_session_but_not_itself(people):
     found = services.warnings_for(people.coordinator, clean, session, services.Scope.ALL)
     assert all(c.event.series_id != session.series_id for c in found.conflicts)
     assert not found.conflicts
-
-
-def test_the_jitsi_room_is_derived_and_unguessable(app):
-    one, two = room_url("a@vmeste-hub"), room_url("b@vmeste-hub")
-    assert one == room_url("a@vmeste-hub") != two
-    assert one.startswith("https://meet.jit.si/vmeste-") and len(room_name("a")) == 31
-    saved = app.config["JITSI_BASE_URL"], app.config["SECRET_KEY"]
-    try:
-        app.config["JITSI_BASE_URL"] = "https://jitsi.example.ru/"
-        assert room_url("a@vmeste-hub").startswith("https://jitsi.example.ru/vmeste-")
-        app.config["SECRET_KEY"] = "another-secret-for-this-test"
-        assert room_name("a@vmeste-hub") != one.rsplit("/", 1)[1]
-    finally:
-        app.config["JITSI_BASE_URL"], app.config["SECRET_KEY"] = saved
