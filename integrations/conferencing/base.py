@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 # -- errors --------------------------------------------------------------------------------
 
@@ -261,7 +262,7 @@ class Provider(ABC):
 
     @classmethod
     def missing_modules(cls) -> list[str]:
-        return [m for m in cls.requires_modules if importlib.util.find_spec(m) is None]
+        return [m for m in cls.requires_modules if not _importable(m)]
 
     @classmethod
     def missing_settings(cls, settings: Mapping[str, str]) -> list[SettingField]:
@@ -306,6 +307,14 @@ class Provider(ABC):
         raise WebhookRejected(f"{self.key} takes no webhooks")
 
 
+def _importable(module: str) -> bool:
+    """Whether `module` can be imported (a dotted name whose parent is missing: no)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ModuleNotFoundError, ValueError):
+        return False
+
+
 # -- the registry ----------------------------------------------------------------------------
 
 
@@ -344,7 +353,8 @@ def statuses() -> list[ProviderStatus]:
     """Every provider in registry order, with the reason it is unavailable where it is."""
     _load_builtin()
     result = []
-    for cls in _registry.values():
+    order = {key: n for n, key in enumerate(BUILTIN)}
+    for cls in sorted(_registry.values(), key=lambda c: order.get(c.key, len(order))):
         missing = cls.missing_modules()
         reason = f"missing Python package: {', '.join(missing)}" if missing else None
         result.append(ProviderStatus(cls, reason))
@@ -372,6 +382,14 @@ def _load_builtin() -> None:
 
 
 _loaded: list[bool] = []
+
+
+def secure_url(url: str) -> bool:
+    """An https URL, or plain http to this machine (a development server)."""
+    parts = urlsplit(url)
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    return bool(parts.netloc) and (parts.scheme == "https"
+                                   or (parts.scheme == "http" and loopback))
 
 
 def utc(value: datetime) -> datetime:

@@ -79,6 +79,7 @@ from integrations.conferencing.base import (
     WebhookRejected,
     WebhookResult,
     register,
+    secure_url,
     utc,
 )
 
@@ -150,7 +151,7 @@ class BigBlueButton(Provider):
 
     def check_connection(self) -> str:
         configured = (self.settings.get("api_url") or "").strip()
-        if configured and urlsplit(configured).scheme != "https":
+        if configured and not secure_url(configured):
             raise ProviderConfigError("BigBlueButton: the API URL must start with https://")
         version = self._get(self.api_url, what="BigBlueButton: read the server version")
         self._call("isMeetingRunning", {"meetingID": "vmeste-connection-check"},

@@ -30,6 +30,7 @@ from integrations.conferencing.base import (
     RoomSpec,
     SettingField,
     register,
+    secure_url,
     utc,
 )
 
@@ -71,7 +72,7 @@ class Jitsi(Provider):
 
     def check_connection(self) -> str:
         parts = urlsplit(self.base_url)
-        if parts.scheme != "https" or not parts.netloc:
+        if not secure_url(self.base_url):
             raise ProviderConfigError("Jitsi: the server address must start with https://")
         if self.uses_jwt and not (self.settings.get("jwt_app_id")
                                   and self.settings.get("jwt_app_secret")):
