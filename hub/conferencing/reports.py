@@ -17,6 +17,7 @@ from hub.conferencing.models import (
     ProviderInterval,
     ProviderReport,
     Room,
+    RoomRegistration,
     RoomState,
 )
 from hub.core.types import utcnow
@@ -68,19 +69,26 @@ def store(room: Room, kind: str, dedupe_key: str,
 
 def _row(room: Room, interval: conf.Interval) -> ProviderInterval:
     return ProviderInterval(
-        room_id=room.id, person_id=_person_id(interval), joined_at=interval.joined_at,
+        room_id=room.id, person_id=_person_id(room, interval), joined_at=interval.joined_at,
         left_at=interval.left_at, name=(interval.name or None) and interval.name[:300],
         email=(interval.email or None) and interval.email[:254],
         external_user_id=(interval.external_user_id or None) and interval.external_user_id[:255])
 
 
-def _person_id(interval: conf.Interval) -> int | None:
-    """The hub's person: our key echoed back ("p42"), else the email."""
+def _person_id(room: Room, interval: conf.Interval) -> int | None:
+    """The hub's person: our key echoed back ("p42"), their registration at the provider,
+    else their email."""
     key = interval.person_key or ""
     if key.startswith("p") and key[1:].isdigit():
         found = db.session.get(Person, int(key[1:]))
         if found is not None:
             return found.id
+    if interval.external_user_id:
+        registered = db.session.scalar(select(RoomRegistration.person_id).where(
+            RoomRegistration.room_id == room.id,
+            RoomRegistration.external_id == interval.external_user_id))
+        if registered is not None:
+            return registered
     if interval.email:
         return db.session.scalar(select(Person.id).where(
             func.lower(Person.email) == interval.email.strip().lower()))
@@ -102,12 +110,13 @@ def _fetchable() -> list[Room]:
 
 def _has_attendance_api(key: str) -> bool:
     cls = conf.get(key)
-    return cls is not None and cls.capabilities.attendance and not cls.capabilities.webhooks
+    return cls is not None and cls.capabilities.attendance
 
 
 def fetch_due() -> int:
-    """Fetch the attendance of meetings that ended (providers with an attendance API and no
-    callback). A provider that is down is asked again on a later pass. Returns rooms fetched."""
+    """Fetch the attendance of meetings that ended, from providers that report it (those whose
+    report comes only by callback answer nothing, and nothing is stored). A provider that is
+    down is asked again on a later pass. Returns how many rooms reported attendance."""
     fetched = 0
     for room in _fetchable():
         try:
@@ -120,12 +129,15 @@ def fetch_due() -> int:
             room.attendance_fetched_at = utcnow()
             db.session.commit()
             continue
+        room.attendance_fetched_at = utcnow()
+        if not intervals:
+            db.session.commit()
+            continue
         previous = db.session.scalar(select(ProviderReport).where(
             ProviderReport.room_id == room.id, ProviderReport.dedupe_key == FETCHED))
         if previous is not None:
             db.session.delete(previous)
             db.session.flush()
-        room.attendance_fetched_at = utcnow()
         store(room, FETCHED, FETCHED, intervals)
         fetched += 1
     return fetched

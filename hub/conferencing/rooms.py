@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from hub.conferencing import accounts
 from hub.conferencing.models import Room, RoomAction, RoomRegistration, RoomState
@@ -217,10 +217,16 @@ def _sync(room: Room) -> None:
     provider = provider_for(room)
     spec = room_spec(room)
     value = as_value(room)
-    if room.external_id is None:
+    if room.external_id is not None:
+        try:
+            value = provider.update_room(spec, value)
+        except conf.RoomGone:  # deleted at the provider: make a new one, register anew
+            log.info("conferencing: room %s was gone at %s, making it again", room.id,
+                     room.provider)
+            db.session.execute(delete(RoomRegistration).where(RoomRegistration.room_id == room.id))
+            value = conf.Room()
+    if value.external_id is None:
         value = provider.create_room(spec, value)
-    else:
-        value = provider.update_room(spec, value)
     room.external_id, room.join_url, room.data = value.external_id, value.join_url, value.data
     room.synced_fingerprint = fingerprint(event)
     if provider.capabilities.registration:
@@ -276,8 +282,9 @@ def _register(room: Room, provider: conf.Provider, people: Sequence) -> list[Roo
     if not people:
         return []
     by_key = {f"p{p.id}": p for p in people}
-    made = provider.register(as_value(room), [participant(p, conf.Role.ATTENDEE)
-                                              for p in people])
+    value = as_value(room)
+    made = provider.register(value, [participant(p, conf.Role.ATTENDEE) for p in people])
+    room.data = value.data  # the provider may keep its own mapping of registrants
     rows = [RoomRegistration(room_id=room.id, person_id=by_key[r.key].id, join_url=r.join_url,
                              external_id=r.external_id) for r in made if r.key in by_key]
     db.session.add_all(rows)

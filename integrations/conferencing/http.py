@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -109,13 +111,22 @@ def provider_message(response: httpx.Response) -> str:
     return ""
 
 
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a Retry-After header given in seconds (dates are ignored)."""
-    value = response.headers.get("Retry-After", "")
+def retry_after(response: httpx.Response, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header, given in seconds or as an HTTP date."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        until = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    return max(0.0, (until - (now or datetime.now(UTC))).total_seconds())
 
 
 def with_backoff(call: Callable[[], T], *, sleep: Callable[[float], None] = time.sleep,
@@ -125,7 +136,8 @@ def with_backoff(call: Callable[[], T], *, sleep: Callable[[float], None] = time
         try:
             return call()
         except ProviderUnavailable as error:
-            if error.status != 429 or attempt == tries:
-                raise
-            sleep(min(BACKOFF_MAX_WAIT, error.retry_after or 2.0 ** attempt))
+            wait = error.retry_after if error.retry_after is not None else 2.0 ** attempt
+            if error.status != 429 or attempt == tries or wait > BACKOFF_MAX_WAIT:
+                raise  # a long wait (a daily limit) is left to the worker's own back-off
+            sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover
