@@ -143,7 +143,10 @@ def save_account(organisation: Organisation, key: str, values: Mapping[str, str]
     cls = provider_class(key)
     account = get_account(organisation, key) or ProviderAccount(
         organisation_id=organisation.id, provider=key, settings={}, secret_names=[])
-    stored = settings_of(account) if account.secrets_encrypted else {}
+    try:
+        stored = settings_of(account)
+    except conf.ProviderConfigError:  # unreadable with today's keys: what is entered now counts
+        stored = {}
     public: dict[str, str] = {}
     secret_values: dict[str, str] = {}
     for setting in cls.settings_fields:

@@ -73,6 +73,11 @@ class WebhookRejected(Exception):
     """An incoming webhook or callback failed verification (forged, stale or replayed)."""
 
 
+def N_(message: str) -> str:
+    """Mark a setting's label or help for translation: the hub translates it when shown."""
+    return message
+
+
 # -- value types ---------------------------------------------------------------------------
 
 

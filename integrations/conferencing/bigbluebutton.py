@@ -61,6 +61,7 @@ import httpx
 
 from integrations.conferencing import http
 from integrations.conferencing.base import (
+    N_,
     Capabilities,
     Interval,
     JoinLink,
@@ -108,13 +109,13 @@ class BigBlueButton(Provider):
     label = "BigBlueButton"
     capabilities = Capabilities(per_person_links=True, attendance=True, webhooks=True)
     settings_fields = (
-        SettingField("api_url", "Server API URL",
-                     help="The URL shown by `bbb-conf --secret` on the server, e.g. "
-                          "https://bbb.example.org/bigbluebutton/api"),
-        SettingField("secret", "Shared secret", secret=True,
-                     help="The Secret shown by `bbb-conf --secret` (securitySalt)."),
-        SettingField("checksum", "Checksum algorithm", required=False,
-                     help="sha256 (empty), sha1, sha384 or sha512: one the server accepts."),
+        SettingField("api_url", N_("Server API URL"),
+                     help=N_("The URL shown by `bbb-conf --secret` on the server, e.g. "
+                          "https://bbb.example.org/bigbluebutton/api")),
+        SettingField("secret", N_("Shared secret"), secret=True,
+                     help=N_("The Secret shown by `bbb-conf --secret` (securitySalt).")),
+        SettingField("checksum", N_("Checksum algorithm"), required=False,
+                     help=N_("sha256 (empty), sha1, sha384 or sha512: one the server accepts.")),
     )
 
     # Settings ----------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.conferencing.base import (
+    N_,
     Capabilities,
     Context,
     Interval,
@@ -93,23 +94,23 @@ class GoogleMeet(Provider):
     label = "Google Meet"
     capabilities = Capabilities(per_person_links=False, attendance=True, webhooks=False)
     settings_fields = (
-        SettingField("service_account_json", "Service account key (JSON)", secret=True,
+        SettingField("service_account_json", N_("Service account key (JSON)"), secret=True,
                      required=False, multiline=True,
                      help="Google Workspace: the JSON key of a service account with "
                           "domain-wide delegation for the scopes " + ", ".join(SCOPES) + ". "
                           "Leave empty to use an organiser's Google account instead."),
-        SettingField("calendar_user", "Calendar user", required=False,
-                     help="With a service account: the Workspace user whose calendar holds "
+        SettingField("calendar_user", N_("Calendar user"), required=False,
+                     help=N_("With a service account: the Workspace user whose calendar holds "
                           "the events, e.g. events@school.example.org. Empty: each event's "
-                          "organiser."),
-        SettingField("oauth_client_id", "OAuth client ID", required=False,
-                     help="With an organiser's Google account: the OAuth client from the "
-                          "Google Cloud console."),
-        SettingField("oauth_client_secret", "OAuth client secret", secret=True,
+                          "organiser.")),
+        SettingField("oauth_client_id", N_("OAuth client ID"), required=False,
+                     help=N_("With an organiser's Google account: the OAuth client from the "
+                          "Google Cloud console.")),
+        SettingField("oauth_client_secret", N_("OAuth client secret"), secret=True,
                      required=False),
-        SettingField("oauth_refresh_token", "OAuth refresh token", secret=True,
+        SettingField("oauth_refresh_token", N_("OAuth refresh token"), secret=True,
                      required=False,
-                     help="Given when the organiser allows access to their calendar."),
+                     help=N_("Given when the organiser allows access to their calendar.")),
     )
     #: google-auth (google.oauth2) comes with both; a dotted name here would make
     #: Provider.missing_modules raise when the "google" package is absent.

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode, urlsplit
 
 from integrations.conferencing.base import (
+    N_,
     Capabilities,
     JoinLink,
     Participant,
@@ -47,15 +48,15 @@ class Jitsi(Provider):
     label = "Jitsi Meet"
     capabilities = Capabilities(per_person_links=True)
     settings_fields = (
-        SettingField("base_url", "Server address", required=False,
-                     help="For a self-hosted server, e.g. https://meet.school.example.org. "
-                          "Empty: the public server meet.jit.si."),
-        SettingField("jwt_app_id", "Application id (token authentication)", required=False,
-                     help="Only for servers that require a JWT: the app_id of prosody's "
-                          "token authentication."),
-        SettingField("jwt_app_secret", "Application secret (token authentication)",
+        SettingField("base_url", N_("Server address"), required=False,
+                     help=N_("For a self-hosted server, e.g. https://meet.school.example.org. "
+                          "Empty: the public server meet.jit.si.")),
+        SettingField("jwt_app_id", N_("Application id (token authentication)"), required=False,
+                     help=N_("Only for servers that require a JWT: the app_id of prosody's "
+                          "token authentication.")),
+        SettingField("jwt_app_secret", N_("Application secret (token authentication)"),
                      secret=True, required=False,
-                     help="The app_secret that goes with the application id."),
+                     help=N_("The app_secret that goes with the application id.")),
     )
     requires_modules = ("jwt",)
     needs_network = False

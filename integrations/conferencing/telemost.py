@@ -40,6 +40,7 @@ from urllib.parse import quote
 import httpx
 
 from integrations.conferencing.base import (
+    N_,
     Capabilities,
     JoinLink,
     Participant,
@@ -82,14 +83,14 @@ class Telemost(Provider):
     label = "Яндекс Телемост"
     capabilities = Capabilities(per_person_links=False, attendance=False, webhooks=False)
     settings_fields = (
-        SettingField("oauth_token", "OAuth token", secret=True,
+        SettingField("oauth_token", N_("OAuth token"), secret=True,
                      help="Issued at oauth.yandex.ru by a user of your Yandex 360 for business "
                           f"organisation, for an app with the permissions {SCOPES}."),
-        SettingField("waiting_room_level", "Waiting room", required=False,
-                     help="PUBLIC (the default): everyone with the link joins at once, so "
+        SettingField("waiting_room_level", N_("Waiting room"), required=False,
+                     help=N_("PUBLIC (the default): everyone with the link joins at once, so "
                           "teachers from other schools need not be admitted. ORGANIZATION: "
                           "people outside your organisation wait until the organiser admits "
-                          "them. ADMINS: everyone but the organiser and co-hosts waits."),
+                          "them. ADMINS: everyone but the organiser and co-hosts waits.")),
     )
 
     # Settings ----------------------------------------------------------------------------

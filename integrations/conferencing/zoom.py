@@ -74,6 +74,7 @@ from urllib.parse import quote
 import httpx
 
 from integrations.conferencing.base import (
+    N_,
     Capabilities,
     Interval,
     JoinLink,
@@ -174,21 +175,21 @@ class Zoom(Provider):
     capabilities = Capabilities(per_person_links=True, registration=True, attendance=True,
                                 webhooks=True)
     settings_fields = (
-        SettingField("account_id", "Account ID",
-                     help="Of your Server-to-Server OAuth app: Zoom App Marketplace, Manage, "
-                          "the app, App Credentials."),
-        SettingField("client_id", "Client ID", help="On the same App Credentials page."),
-        SettingField("client_secret", "Client secret", secret=True,
-                     help="On the same App Credentials page. The app needs the scopes to "
-                          "write meetings and webinars, read users and read reports."),
-        SettingField("webhook_secret", "Webhook secret token", secret=True, required=False,
-                     help="The app's Secret Token (Features, Access), for event "
+        SettingField("account_id", N_("Account ID"),
+                     help=N_("Of your Server-to-Server OAuth app: Zoom App Marketplace, Manage, "
+                          "the app, App Credentials.")),
+        SettingField("client_id", N_("Client ID"), help=N_("On the same App Credentials page.")),
+        SettingField("client_secret", N_("Client secret"), secret=True,
+                     help=N_("On the same App Credentials page. The app needs the scopes to "
+                          "write meetings and webinars, read users and read reports.")),
+        SettingField("webhook_secret", N_("Webhook secret token"), secret=True, required=False,
+                     help=N_("The app's Secret Token (Features, Access), for event "
                           "subscriptions to participant joined/left and meeting ended. Empty: "
-                          "webhooks are off."),
-        SettingField("host_user", "Host user", required=False,
-                     help="The email of the Zoom user who hosts the meetings (a licensed user "
+                          "webhooks are off.")),
+        SettingField("host_user", N_("Host user"), required=False,
+                     help=N_("The email of the Zoom user who hosts the meetings (a licensed user "
                           "for personal links and attendance reports). Empty: the user who "
-                          "created the app."),
+                          "created the app.")),
     )
 
     # Settings ----------------------------------------------------------------------------

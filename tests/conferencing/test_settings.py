@@ -169,3 +169,24 @@ def test_the_event_form_offers_the_providers_with_their_state(client, people, lo
     assert '<option selected value="jitsi">Jitsi Meet</option>' in page
     assert '<option value="telemost">Яндекс Телемост</option>' in page
     assert "Zoom — not set up for the host organisations" in page
+
+
+def test_rekey_re_encrypts_stored_settings_with_the_new_first_key(app, runner, people,
+                                                                  telemost_account):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    app.config["SETTINGS_ENCRYPTION_KEYS"] = old
+    try:
+        accounts.save_account(people.coordinator.organisation, "telemost",
+                              {"oauth_token": TELEMOST_TOKEN}, people.coordinator)
+        db.session.commit()
+        app.config["SETTINGS_ENCRYPTION_KEYS"] = f"{new},{old}"
+        result = runner.invoke(args=["conferencing", "rekey"])
+        assert result.exit_code == 0, result.output
+        assert "1 provider accounts" in result.output
+        app.config["SETTINGS_ENCRYPTION_KEYS"] = new
+        db.session.expire_all()
+        assert accounts.settings_of(telemost_account)["oauth_token"] == TELEMOST_TOKEN
+        status = runner.invoke(args=["conferencing", "status"]).output
+        assert "jitsi" in status and "available" in status
+    finally:
+        app.config["SETTINGS_ENCRYPTION_KEYS"] = ""
