@@ -125,6 +125,22 @@ def _settings_page(organisation: Organisation, forms: dict[str, FlaskForm] | Non
                            cards=_cards(organisation, forms or {})), code
 
 
+def _check_and_tell(cls: type[conf.Provider], account: ProviderAccount, *, saved: bool) -> None:
+    """Check the connection, keep the result, and tell the coordinator what it was."""
+    ok, message = accounts.check_account(account)
+    db.session.commit()
+    if ok:
+        text = (_("%(provider)s: settings saved, the connection works.", provider=cls.label)
+                if saved else _("%(provider)s: the connection works.", provider=cls.label))
+        flash(text + (f" ({message})" if message else ""), "success")
+    elif saved:
+        flash(_("%(provider)s: settings saved, but the connection does not work: %(why)s",
+                provider=cls.label, why=message), "error")
+    else:
+        flash(_("%(provider)s: the connection does not work: %(why)s", provider=cls.label,
+                why=message), "error")
+
+
 @bp.get("/organisations/<int:organisation_id>/conferencing")
 @login_required
 def settings(organisation_id: int):  # type: ignore[no-untyped-def]
@@ -145,14 +161,7 @@ def save_settings(organisation_id: int, key: str):  # type: ignore[no-untyped-de
         db.session.rollback()
         form.add_errors(error.errors)
         return _settings_page(organisation, {key: form}, 400)
-    ok, message = accounts.check_account(account)
-    db.session.commit()
-    if ok:
-        flash(_("%(provider)s: settings saved, the connection works.", provider=cls.label)
-              + (f" ({message})" if message else ""), "success")
-    else:
-        flash(_("%(provider)s: settings saved, but the connection does not work: %(why)s",
-                provider=cls.label, why=message), "error")
+    _check_and_tell(cls, account, saved=True)
     return redirect(url_for(".settings", organisation_id=organisation.id) + f"#{key}")
 
 
@@ -165,14 +174,7 @@ def check_settings(organisation_id: int, key: str):  # type: ignore[no-untyped-d
     if account is None:
         flash(_("%(provider)s: enter the settings first.", provider=cls.label), "error")
     else:
-        ok, message = accounts.check_account(account)
-        db.session.commit()
-        if ok:
-            flash(_("%(provider)s: the connection works.", provider=cls.label)
-                  + (f" ({message})" if message else ""), "success")
-        else:
-            flash(_("%(provider)s: the connection does not work: %(why)s",
-                    provider=cls.label, why=message), "error")
+        _check_and_tell(cls, account, saved=False)
     return redirect(url_for(".settings", organisation_id=organisation.id) + f"#{key}")
 
 
