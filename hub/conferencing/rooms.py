@@ -32,6 +32,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from hub.conferencing import accounts
 from hub.conferencing.models import Room, RoomAction, RoomRegistration, RoomState
 from hub.core.types import utcnow
+from hub.directory.models import Person
 from hub.extensions import db
 from hub.scheduling.models import Event, EventFormat, EventStatus, Invitation, InvitationState
 from hub.scheduling.validation import description_text
@@ -263,7 +264,8 @@ def _note_error(room: Room, message: str) -> None:
 # -- registration (providers whose personal links need registering) ----------------------------
 
 
-def participant(person, role: conf.Role, registered_url: str | None = None) -> conf.Participant:  # type: ignore[no-untyped-def]
+def participant(person: Person, role: conf.Role,
+                registered_url: str | None = None) -> conf.Participant:
     return conf.Participant(key=f"p{person.id}", name=person.full_name, email=person.email,
                             role=role, registered_url=registered_url)
 
@@ -278,7 +280,8 @@ def register_invitees(room: Room, provider: conf.Provider) -> int:
     return len(_register(room, provider, people))
 
 
-def _register(room: Room, provider: conf.Provider, people: Sequence) -> list[RoomRegistration]:  # type: ignore[type-arg]
+def _register(room: Room, provider: conf.Provider,
+              people: Sequence[Person]) -> list[RoomRegistration]:
     if not people:
         return []
     by_key = {f"p{p.id}": p for p in people}
@@ -292,7 +295,7 @@ def _register(room: Room, provider: conf.Provider, people: Sequence) -> list[Roo
     return rows
 
 
-def registration_of(room: Room, person) -> str | None:  # type: ignore[no-untyped-def]
+def registration_of(room: Room, person: Person) -> str | None:
     """The person's registered join URL, registering them now if the provider needs it."""
     row = db.session.scalar(select(RoomRegistration).where(
         RoomRegistration.room_id == room.id, RoomRegistration.person_id == person.id))
