@@ -7,11 +7,14 @@ import itertools
 import os
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import Message
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
 from argon2 import PasswordHasher
 from flask import Flask
@@ -31,10 +34,13 @@ from hub.directory.models import (
     Person,
     Role,
 )
-from hub.extensions import db, limiter
+from hub.extensions import db, limiter, socketio
 
 PASSWORD = "correct horse battery staple"
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL", "")
+#: The suite's "now": the tests' fixed dates (events of the 2026/27 school year, such as the
+#: calendar fixtures' 3 December 2026) are in the future from here, whatever the real date.
+SUITE_NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -80,6 +86,14 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _suite_clock() -> Iterator[None]:
+    """Every test runs at SUITE_NOW plus the time the suite has taken (the clock ticks), in this
+    process; programs the tests start (servers, the browser) keep the real time."""
+    with time_machine.travel(SUITE_NOW, tick=True):
+        yield
+
+
 @pytest.fixture(scope="session")
 def app(database_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_uri)
@@ -95,6 +109,31 @@ def app(database_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@contextmanager
+def socket_server_of(app: Flask, *, real_packets: bool = False) -> Iterator[object]:
+    """Point the module-level `socketio` at the Socket.IO server that serves `app`.
+
+    A second `create_app()` (tests/auth/test_logout_csrf.py makes one) leaves `socketio.server`
+    on a server no client of this app is on. With `real_packets`, the changes Flask-SocketIO's
+    test client makes to that server (packets delivered only to test clients, synchronous
+    handlers) are undone too, for real clients such as a browser; all is restored afterwards."""
+    saved_server = socketio.server
+    server = app.wsgi_app.engineio_app  # type: ignore[attr-defined]
+    socketio.server = server
+    patched: dict[str, object] = {}
+    saved_async = (server.async_handlers, server.eio.async_handlers)
+    if real_packets:
+        patched = {name: server.__dict__.pop(name) for name in ("_send_packet", "_send_eio_packet")
+                   if name in server.__dict__}
+        server.async_handlers = server.eio.async_handlers = True
+    try:
+        yield server
+    finally:
+        server.__dict__.update(patched)
+        server.async_handlers, server.eio.async_handlers = saved_async
+        socketio.server = saved_server
 
 
 @pytest.fixture(autouse=True)
