@@ -74,6 +74,22 @@ class Config:
     DEV_MAIL = False
 
     SOCKETIO_MESSAGE_QUEUE = ""
+    #: "threading" (flask run, the embedded default) or "gevent" (gunicorn -k gevent; see
+    #: docs/board.md for why production uses it). Never left to auto-detection: gevent is
+    #: installed, and picking it under a server that does not run gevent would hang.
+    SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "threading")
+
+    #: The live board (docs/board.md): size limits, per-person rate limits, how socket
+    #: clients catch up, and how often reaction counts and heads are sent.
+    BOARD_POST_MAX_CHARS = 5000
+    BOARD_COMMENT_MAX_CHARS = 1000
+    BOARD_IMAGE_MAX_BYTES = 8 * 1024 * 1024
+    BOARD_POST_LIMIT = os.environ.get("BOARD_POST_LIMIT", "10 per minute;100 per hour")
+    BOARD_REACTION_LIMIT = os.environ.get("BOARD_REACTION_LIMIT", "60 per minute")
+    BOARD_EVENT_LIMIT = os.environ.get("BOARD_EVENT_LIMIT", "20 per second")
+    BOARD_SYNC_MAX_CHANGES = 500
+    BOARD_FLUSH_SECONDS = 0.2
+    BOARD_HEAD_SECONDS = 5.0
 
     #: Fernet keys for credentials stored in the database (hub/core/secrets.py), comma-separated.
     SETTINGS_ENCRYPTION_KEYS = os.environ.get("SETTINGS_ENCRYPTION_KEYS", "")
@@ -109,6 +125,8 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = True
     DEV_MAIL = True
     BASE_URL = "http://localhost"
+    #: Reaction counts are sent at once, so socket tests see them without waiting.
+    BOARD_FLUSH_SECONDS = 0.0
 
 
 class ProductionConfig(Config):
@@ -130,7 +148,10 @@ class ProductionConfig(Config):
             raise ConfigError("DATABASE_URL is not set (e.g. postgresql://hub@db.example/hub).")
         self.SECRET_KEY = secret
         self.SQLALCHEMY_DATABASE_URI = database_url(env["DATABASE_URL"])
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # One connection per request or socket event at a time; under gevent many are in flight.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_pre_ping": True, "pool_size": int(env.get("DATABASE_POOL_SIZE", "10")),
+            "max_overflow": int(env.get("DATABASE_POOL_OVERFLOW", "20"))}
         self.BASE_URL = env.get("BASE_URL", "").rstrip("/") or self.BASE_URL
         self.SMTP_HOST = env.get("SMTP_HOST", "")
         self.SMTP_PORT = int(env.get("SMTP_PORT", "587"))
@@ -140,6 +161,7 @@ class ProductionConfig(Config):
         self.SMTP_SSL = env.get("SMTP_SSL", "false").lower() in ("1", "true", "yes")
         self.MAIL_FROM = env.get("MAIL_FROM", self.MAIL_FROM)
         self.SOCKETIO_MESSAGE_QUEUE = env.get("SOCKETIO_MESSAGE_QUEUE", "")
+        self.SOCKETIO_ASYNC_MODE = env.get("SOCKETIO_ASYNC_MODE", "gevent")
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.SETTINGS_ENCRYPTION_KEYS = env.get("SETTINGS_ENCRYPTION_KEYS", "")
         self.SETTINGS_KEY_FROM_SECRET = False

@@ -79,7 +79,8 @@ def _init_extensions(app: Flask) -> None:
     login.init_app(app)
     login.login_view = "auth.login"
     login.login_message_category = "info"
-    socketio.init_app(app, message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE") or None)
+    socketio.init_app(app, message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE") or None,
+                      async_mode=app.config["SOCKETIO_ASYNC_MODE"])
     # Import models so metadata (and Alembic autogenerate) sees every table.
     from hub import models  # noqa: F401
     from hub.auth import session  # noqa: F401  (registers the user loader)
@@ -87,6 +88,9 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from hub.auth.views import bp as auth_bp
+    from hub.board import events as board_events  # noqa: F401  (socket handlers)
+    from hub.board import live as board_live
+    from hub.board.views import bp as board_bp
     from hub.calendar.views import bp as calendar_bp
     from hub.conferencing.views import bp as conferencing_bp
     from hub.core.views import bp as core_bp
@@ -106,6 +110,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_views_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(conferencing_bp)
+    app.register_blueprint(board_bp)
+    board_live.install()
     if app.config.get("DEV_MAIL"):
         app.register_blueprint(dev_mail_bp)
 

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from hub.auth.passwords import hash_password
+from hub.board.demo import seed_boards
 from hub.conferencing.rooms import reconcile_upcoming
 from hub.core.types import utcnow
 from hub.demo_term import build_term
@@ -500,6 +501,7 @@ def _build(rng: random.Random, now: datetime) -> DemoResult:
     term = build_term(rng, orgs, {n.name: n for n in networks}, now)
     session.flush()
     reconcile_upcoming(limit=None)  # every upcoming event gets its Jitsi room
+    seed_boards(rng, now)
     order = {Role.MUNICIPAL_COORDINATOR: 0, Role.ORG_COORDINATOR: 1, Role.TEACHER: 2}
     accounts.sort(key=lambda a: order[a.role])
     return DemoResult(organisations=len(orgs), people=len(rows), networks=len(networks),

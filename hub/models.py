@@ -1,6 +1,15 @@
 """Every domain's models, imported in one place so that metadata knows all tables."""
 
 from hub.auth.models import AuthToken, TokenPurpose
+from hub.board.models import (
+    Board,
+    BoardChange,
+    BoardImage,
+    Comment,
+    Post,
+    Reaction,
+    Section,
+)
 from hub.calendar.models import CalendarFeed, ReminderSent
 from hub.conferencing.models import (
     ProviderAccount,
@@ -44,5 +53,6 @@ __all__ = [
     "Event", "EventAudience", "EventFormat", "EventHost", "EventPerson", "EventRole",
     "EventStatus", "Invitation", "InvitationState", "PartStat", "Plan", "PlanApproval",
     "PlanItem", "PlanStatus", "Series", "SeriesPerson", "ProviderAccount", "ProviderInterval",
-    "ProviderReport", "Room", "RoomRegistration",
+    "ProviderReport", "Room", "RoomRegistration", "Board", "BoardChange", "BoardImage",
+    "Comment", "Post", "Reaction", "Section",
 ]

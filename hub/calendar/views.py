@@ -219,6 +219,7 @@ def join(token: str):  # type: ignore[no-untyped-def]
     """A person's join link: to the event's conference room, through the provider's link for
     them (made now, so a room made late or changed needs no new letter). While the room is
     not ready, a page says so. The attendance work adds the join window and the record."""
+    from hub.board.access import remember_join
     from hub.conferencing.joining import join_link
     from hub.conferencing.views import not_ready_page, redirect_to_room
 
@@ -231,6 +232,7 @@ def join(token: str):  # type: ignore[no-untyped-def]
     with _person_language(invitation.person):
         if event.status == EventStatus.CANCELLED:
             return _gone(_("This event has been cancelled."), 410)
+        remember_join(invitation)
         link = join_link(event, invitation.person)
         db.session.commit()
         if link is None:

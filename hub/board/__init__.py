@@ -1,0 +1,1 @@
+"""The live board: sections, posts, reactions and comments, live over Socket.IO."""
