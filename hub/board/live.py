@@ -6,8 +6,10 @@ goes to the first two; a change with a reduced public form goes in full to the m
 its author, and reduced to everyone else.
 
 Changes are sent when the transaction that stored them commits (a SQLAlchemy event), never
-before. Reaction counts wait in a per-process buffer that a background task sends every
-BOARD_FLUSH_SECONDS; the same task sends `head` (the last sequence number) and `presence`.
+before: at once when the board has been quiet for BOARD_FLUSH_SECONDS, otherwise with the
+next flush of a per-process buffer that a background task sends every BOARD_FLUSH_SECONDS
+(reaction counts always wait for it); the same task sends `head` (the last sequence number)
+and `presence`.
 """
 
 from __future__ import annotations
@@ -45,11 +47,13 @@ def room_person(board_id: int, key: str) -> str:
 
 
 class _Outbox:
-    """Per-process state: buffered count changes, local connections per board, presence."""
+    """Per-process state: buffered changes, when each board last sent, local connections per
+    board, presence."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.buffer: dict[int, list[BoardChange | dict]] = defaultdict(list)
+        self.last_sent: dict[int, float] = {}
         self.connections: dict[int, set[str]] = defaultdict(set)
         self.presence_sent: dict[int, int] = {}
         self.started = False
@@ -90,6 +94,8 @@ def _as_dict(change: BoardChange) -> dict[str, Any]:
 
 
 def _after_commit(session) -> None:  # type: ignore[no-untyped-def]
+    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        return
     changes = session.info.pop(PENDING_KEY, None)
     if not changes:
         return
@@ -105,10 +111,32 @@ def _after_commit(session) -> None:  # type: ignore[no-untyped-def]
         else:
             by_board[change["board_id"]].append(change)
     for board_id, items in by_board.items():
-        try:
-            _send(board_id, items)
-        except Exception:  # the change is stored: clients catch up from `head`
-            log.exception("could not broadcast changes of board %s", board_id)
+        if _sending_now(board_id, flush_seconds, items):
+            _send_safely(board_id, items)
+
+
+def _sending_now(board_id: int, flush_seconds: float, items: list[dict]) -> bool:
+    """Whether to send these changes at once: yes when the board has sent nothing in the last
+    BOARD_FLUSH_SECONDS; otherwise they join the buffer and go with the next flush, so a busy
+    board sends its people a few messages a second with several changes each instead of one
+    message per change (each message costs every connection a write)."""
+    now = time.monotonic()
+    with _outbox.lock:
+        if flush_seconds <= 0:
+            return True
+        if not _outbox.buffer.get(board_id) and \
+                now - _outbox.last_sent.get(board_id, -flush_seconds) >= flush_seconds:
+            _outbox.last_sent[board_id] = now
+            return True
+        _outbox.buffer[board_id].extend(items)
+        return False
+
+
+def _send_safely(board_id: int, items: list[dict]) -> None:
+    try:
+        _send(board_id, items)
+    except Exception:  # the change is stored: clients catch up from `head`
+        log.exception("could not broadcast changes of board %s", board_id)
 
 
 def _after_rollback(session, transaction) -> None:  # type: ignore[no-untyped-def]
@@ -126,16 +154,22 @@ def install() -> None:
         sa_event.listen(db.session, "after_soft_rollback", _after_rollback)
 
 
+def reset() -> None:
+    """Forget buffered changes and when boards last sent (tests)."""
+    with _outbox.lock:
+        _outbox.buffer.clear()
+        _outbox.last_sent.clear()
+
+
 def flush() -> None:
-    """Send the buffered count changes now."""
+    """Send the buffered changes now."""
+    now = time.monotonic()
     with _outbox.lock:
         pending = dict(_outbox.buffer)
         _outbox.buffer.clear()
+        _outbox.last_sent.update(dict.fromkeys(pending, now))
     for board_id, items in pending.items():
-        try:
-            _send(board_id, items)
-        except Exception:
-            log.exception("could not broadcast counts of board %s", board_id)
+        _send_safely(board_id, items)
 
 
 # -- presence --------------------------------------------------------------------------------
@@ -223,6 +257,7 @@ def _tick_presence(counts: dict[int, int]) -> None:
         for board_id in [b for b, sids in _outbox.connections.items() if not sids]:
             del _outbox.connections[board_id]
             _outbox.presence_sent.pop(board_id, None)
+            _outbox.last_sent.pop(board_id, None)
 
 
 def _tick_heads(board_ids: list[int]) -> None:

@@ -48,7 +48,10 @@ def client_form(form: dict[str, Any], seq: int) -> dict[str, Any]:
 
 
 def number_pending(session: Session) -> None:
-    """Number and store this transaction's changes (the session's `before_commit` hook)."""
+    """Number and store this transaction's changes (the session's `before_commit` hook, which
+    also runs when a savepoint is released: that waits for the transaction's own commit)."""
+    if session.in_nested_transaction():
+        return
     pending = [change for change in session.info.get(PENDING_KEY) or () if change.seq is None]
     if not pending:
         return

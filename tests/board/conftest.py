@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from hub.board import limits
+from hub.board import limits, live
 from hub.board.models import Board
 from hub.board.services import ensure_board
 from hub.directory.models import Person
@@ -24,6 +24,7 @@ NS = "/board"
 @pytest.fixture(autouse=True)
 def _fresh_limits(app: Flask) -> None:
     limits.reset()
+    live.reset()
 
 
 @pytest.fixture(autouse=True)

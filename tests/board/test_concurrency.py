@@ -98,3 +98,14 @@ def test_likes_at_once_on_one_post_are_all_counted_in_order(app):
     # changes in order ends with the right count.
     assert [c.payload["likes"] for c in counts] == list(range(1, THREADS + 1))
     assert [client_form(c.payload, c.seq)["rev"] for c in counts] == [c.seq for c in counts]
+
+
+def test_changes_made_inside_a_savepoint_are_numbered_when_the_transaction_commits(app):
+    board = db.session.get(Board, link_board())
+    with db.session.begin_nested():
+        services.create_post(board, guest(1), {"body": "В точке сохранения"})
+    services.create_post(board, guest(2), {"body": "После неё"})
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Board, board.id).seq == 2
+    assert db.session.scalar(db.select(db.func.count()).select_from(BoardChange)) == 2

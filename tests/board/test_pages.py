@@ -164,3 +164,23 @@ def test_reaction_counts_are_batched_when_flushing_is_on(app, board, board_clien
         assert [c["likes"] for c in reader.changes()] == [1, 2]
     finally:
         app.config["BOARD_FLUSH_SECONDS"] = 0.0
+
+
+def test_a_busy_board_sends_posts_together_and_a_quiet_one_at_once(app, board, board_client,
+                                                                  people):
+    author = board_client(board, people.teacher)
+    reader = board_client(board, people.other_teacher)
+    app.config["BOARD_FLUSH_SECONDS"] = 5.0
+    try:
+        author.emit("post.create", {"body": "Первая"})  # the board was quiet: sent at once
+        assert [c["post"]["body"] for c in reader.changes()] == ["Первая"]
+        author.emit("post.create", {"body": "Вторая"})  # within the period: buffered
+        author.emit("post.create", {"body": "Третья"})
+        assert reader.changes() == []
+        live.flush()
+        messages = [m for m in reader.received() if m["name"] == "changes"]
+        assert len(messages) == 1  # one message carries both, in order
+        assert [c["post"]["body"] for c in messages[0]["args"][0]["changes"]] == [
+            "Вторая", "Третья"]
+    finally:
+        app.config["BOARD_FLUSH_SECONDS"] = 0.0
