@@ -437,11 +437,17 @@ def create_section(board: Board, viewer: Viewer, data: object) -> Section:
     return section
 
 
-def update_section(board: Board, viewer: Viewer, data: object) -> Section:
-    data = _require_dict(data)
+def _section_to_change(board: Board, viewer: Viewer, data: dict) -> Section:
+    """The section `data["id"]`, when this viewer (a moderator) may change it."""
     _moderator(viewer)
     section = _section(board, _id(data, "id"))
-    assert section is not None
+    assert section is not None  # _id without optional=True never gives None
+    return section
+
+
+def update_section(board: Board, viewer: Viewer, data: object) -> Section:
+    data = _require_dict(data)
+    section = _section_to_change(board, viewer, data)
     section.title = _title(data)
     _section_change(board, section)
     return section
@@ -449,10 +455,8 @@ def update_section(board: Board, viewer: Viewer, data: object) -> Section:
 
 def move_section(board: Board, viewer: Viewer, data: object) -> Section:
     data = _require_dict(data)
-    _moderator(viewer)
-    section = _section(board, _id(data, "id"))
+    section = _section_to_change(board, viewer, data)
     before = _section(board, _id(data, "before_id", optional=True))
-    assert section is not None
     if before is not None and before.id == section.id:
         raise BoardError(_("The request is not understood."), "invalid")
     section.position = _position_before(board, Section, before, [])
@@ -462,10 +466,7 @@ def move_section(board: Board, viewer: Viewer, data: object) -> Section:
 
 def delete_section(board: Board, viewer: Viewer, data: object) -> None:
     """Delete a section; its posts stay on the board without a section."""
-    data = _require_dict(data)
-    _moderator(viewer)
-    section = _section(board, _id(data, "id"))
-    assert section is not None
+    section = _section_to_change(board, viewer, _require_dict(data))
     posts = db.session.scalars(db.select(Post).where(Post.section_id == section.id,
                                                      Post.deleted_at.is_(None)))
     for post in posts:
