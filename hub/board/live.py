@@ -6,10 +6,10 @@ goes to the first two; a change with a reduced public form goes in full to the m
 its author, and reduced to everyone else.
 
 Changes are sent when the transaction that stored them commits (a SQLAlchemy event), never
-before: at once when the board has been quiet for BOARD_FLUSH_SECONDS, otherwise with the
-next flush of a per-process buffer that a background task sends every BOARD_FLUSH_SECONDS
-(reaction counts always wait for it); the same task sends `head` (the last sequence number)
-and `presence`.
+before: at once when the board has sent nothing for BOARD_FLUSH_SECONDS, otherwise from a
+per-process buffer that a background task sends BOARD_FLUSH_SECONDS after the board's last
+message (reaction counts always wait for it); the same task sends `head` (the last sequence
+number) and `presence`.
 """
 
 from __future__ import annotations
@@ -105,29 +105,30 @@ def _after_commit(session) -> None:  # type: ignore[no-untyped-def]
         return
     by_board: dict[int, list[dict]] = defaultdict(list)
     for change in map(_as_dict, changes):
-        if change["kind"] == "counts" and flush_seconds > 0:
-            with _outbox.lock:
-                _outbox.buffer[change["board_id"]].append(change)
-        else:
-            by_board[change["board_id"]].append(change)
+        by_board[change["board_id"]].append(change)
     for board_id, items in by_board.items():
-        if _sending_now(board_id, flush_seconds, items):
+        only_counts = all(item["kind"] == "counts" for item in items)
+        if _sending_now(board_id, flush_seconds, items, may_send_now=not only_counts):
             _send_safely(board_id, items)
 
 
-def _sending_now(board_id: int, flush_seconds: float, items: list[dict]) -> bool:
+def _sending_now(board_id: int, flush_seconds: float, items: list[dict], *,
+                 may_send_now: bool) -> bool:
     """Whether to send these changes at once: yes when the board has sent nothing in the last
-    BOARD_FLUSH_SECONDS; otherwise they join the buffer and go with the next flush, so a busy
-    board sends its people a few messages a second with several changes each instead of one
-    message per change (each message costs every connection a write)."""
+    BOARD_FLUSH_SECONDS (unless they are only reaction counts); otherwise they join the buffer
+    and go with the next flush, so a busy board sends its people a few messages a second with
+    several changes each instead of one message per change (each message costs every
+    connection a write). Changes of one board leave in the order they were numbered."""
+    if flush_seconds <= 0:
+        return True
     now = time.monotonic()
     with _outbox.lock:
-        if flush_seconds <= 0:
-            return True
-        if not _outbox.buffer.get(board_id) and \
-                now - _outbox.last_sent.get(board_id, -flush_seconds) >= flush_seconds:
+        quiet = not _outbox.buffer.get(board_id) and \
+            now - _outbox.last_sent.get(board_id, -flush_seconds) >= flush_seconds
+        if quiet:
             _outbox.last_sent[board_id] = now
-            return True
+            if may_send_now:
+                return True
         _outbox.buffer[board_id].extend(items)
         return False
 
@@ -161,12 +162,14 @@ def reset() -> None:
         _outbox.last_sent.clear()
 
 
-def flush() -> None:
-    """Send the buffered changes now."""
+def flush(due_after: float = 0.0) -> None:
+    """Send the buffered changes of every board that last sent at least `due_after` seconds
+    ago (all of them by default)."""
     now = time.monotonic()
     with _outbox.lock:
-        pending = dict(_outbox.buffer)
-        _outbox.buffer.clear()
+        due = [board_id for board_id, items in _outbox.buffer.items()
+               if items and now - _outbox.last_sent.get(board_id, -due_after) >= due_after]
+        pending = {board_id: _outbox.buffer.pop(board_id) for board_id in due}
         _outbox.last_sent.update(dict.fromkeys(pending, now))
     for board_id, items in pending.items():
         _send_safely(board_id, items)
@@ -270,14 +273,15 @@ def _tick_heads(board_ids: list[int]) -> None:
 
 
 def _loop(app: Flask) -> None:
-    """Forever: flush counts; every second presence; every BOARD_HEAD_SECONDS the heads."""
-    flush_seconds = max(0.05, app.config["BOARD_FLUSH_SECONDS"] or 0.25)
+    """Forever: send buffered changes that are due; every second presence; every
+    BOARD_HEAD_SECONDS the heads."""
+    period = max(0.05, (app.config["BOARD_FLUSH_SECONDS"] or 0.25) / 2)
     last_presence = last_head = 0.0
     while True:
-        socketio.sleep(flush_seconds)
+        socketio.sleep(period)
         with app.app_context():
             try:
-                flush()
+                flush(app.config["BOARD_FLUSH_SECONDS"])
                 now = time.monotonic()
                 if now - last_presence >= 1:
                     last_presence = now
