@@ -87,6 +87,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from hub.attendance.views import bp as attendance_bp
     from hub.auth.views import bp as auth_bp
     from hub.board import events as board_events  # noqa: F401  (socket handlers)
     from hub.board import live as board_live
@@ -96,7 +97,9 @@ def _register_blueprints(app: Flask) -> None:
     from hub.core.views import bp as core_bp
     from hub.directory.import_views import bp as import_bp
     from hub.directory.views import bp as directory_bp
+    from hub.growth.views import bp as growth_bp
     from hub.outbox.views import bp as dev_mail_bp
+    from hub.reports.views import bp as reports_bp
     from hub.scheduling.calendar_views import bp as calendar_views_bp
     from hub.scheduling.plan_views import bp as plan_bp
     from hub.scheduling.views import bp as scheduling_bp
@@ -111,6 +114,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(conferencing_bp)
     app.register_blueprint(board_bp)
+    app.register_blueprint(attendance_bp)
+    app.register_blueprint(growth_bp)
+    app.register_blueprint(reports_bp)
     board_live.install()
     if app.config.get("DEV_MAIL"):
         app.register_blueprint(dev_mail_bp)

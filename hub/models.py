@@ -1,5 +1,13 @@
 """Every domain's models, imported in one place so that metadata knows all tables."""
 
+from hub.attendance.models import (
+    Attendance,
+    AttendanceInterval,
+    AttendanceLog,
+    CheckIn,
+    CheckRound,
+    CreditRule,
+)
 from hub.auth.models import AuthToken, TokenPurpose
 from hub.board.models import (
     Board,
@@ -27,7 +35,9 @@ from hub.directory.models import (
     Person,
     Role,
 )
+from hub.growth.models import Certificate, FeedbackRequest, InternshipCompletion
 from hub.outbox.models import MessageStatus, OutboxMessage
+from hub.reports.models import OrgReport, ReportPeriod
 from hub.scheduling.models import (
     Event,
     EventAudience,
@@ -54,5 +64,7 @@ __all__ = [
     "EventStatus", "Invitation", "InvitationState", "PartStat", "Plan", "PlanApproval",
     "PlanItem", "PlanStatus", "Series", "SeriesPerson", "ProviderAccount", "ProviderInterval",
     "ProviderReport", "Room", "RoomRegistration", "Board", "BoardChange", "BoardImage",
-    "Comment", "Post", "Reaction", "Section",
+    "Comment", "Post", "Reaction", "Section", "Attendance", "AttendanceInterval",
+    "AttendanceLog", "CheckIn", "CheckRound", "CreditRule", "Certificate", "FeedbackRequest",
+    "InternshipCompletion", "OrgReport", "ReportPeriod",
 ]

@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.core.types import IntEnum, LabelledEnum, UTCDateTime, utcnow
@@ -56,6 +56,24 @@ class EventFormat(LabelledEnum):
             cls.CONFERENCE: _l("Conference"),
             cls.TELEBRIDGE: _l("Telebridge"),
             cls.INTERNSHIP_SESSION: _l("Internship session"),
+        }
+
+
+class Level(LabelledEnum):
+    """The level of an event (уровень мероприятия)."""
+
+    ORGANISATION = 1
+    MUNICIPAL = 2
+    REGIONAL = 3
+    FEDERAL = 4
+
+    @classmethod
+    def labels(cls) -> dict:
+        return {
+            cls.ORGANISATION: _l("Organisation"),
+            cls.MUNICIPAL: _l("Municipal"),
+            cls.REGIONAL: _l("Regional"),
+            cls.FEDERAL: _l("Federal"),
         }
 
 
@@ -146,6 +164,9 @@ class Series(db.Model):
     duration_minutes: Mapped[int]
     #: True for a program with a cohort of mentor–intern pairs (the digital internship).
     is_program: Mapped[bool] = mapped_column(default=False)
+    #: For a program: the share of its held sessions (percent) an intern must attend to be
+    #: able to complete it (the mentor then confirms).
+    completion_percent: Mapped[int] = mapped_column(default=80, server_default="80")
     #: Raised whenever the master VEVENT changes (iTIP SEQUENCE).
     sequence: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
@@ -208,6 +229,13 @@ class Event(db.Model):
     provider: Mapped[str] = mapped_column(String(32), default="jitsi")
     #: Whether the live board is switched on.
     board_enabled: Mapped[bool] = mapped_column(default=True)
+    #: The event's level, shown in portfolios and counted in reports.
+    level: Mapped[Level] = mapped_column(IntEnum(Level), default=Level.MUNICIPAL,
+                                         server_default="2")
+    #: Presence checks (rotating codes) a participant must answer; 0: none.
+    required_checks: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Issue participation certificates automatically when credit is earned.
+    auto_certificates: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: Minutes before the start at which reminders go out, e.g. "1440,60"; empty: none.
     reminder_minutes: Mapped[str] = mapped_column(String(100), default="1440,60")
     #: Raised whenever what the invitation says changes (iTIP SEQUENCE).
