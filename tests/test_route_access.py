@@ -1,5 +1,5 @@
 """Every route of the app with every role: who gets 200, 302 or 403 (and 404/405/410 where
-that is the answer). Each domain lists its routes in tests/<domain>/test_access.py (a ROUTES
+that is the answer). Each domain lists its routes in tests/<domain>/test_access*.py (a ROUTES
 table of the same shape as below); this file lists the rest, and fails when a route is in no
 table."""
 
@@ -61,10 +61,10 @@ ROUTES = [
 
 
 def domain_tables() -> list[tuple]:
-    """The ROUTES of every tests/<domain>/test_access.py."""
+    """The ROUTES of every tests/<domain>/test_access*.py."""
     rows: list[tuple] = []
-    for path in sorted(Path(__file__).parent.glob("*/test_access.py")):
-        module = importlib.import_module(f"tests.{path.parent.name}.test_access")
+    for path in sorted(Path(__file__).parent.glob("*/test_access*.py")):
+        module = importlib.import_module(f"tests.{path.parent.name}.{path.stem}")
         rows += getattr(module, "ROUTES", [])
     return rows
 
