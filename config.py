@@ -151,7 +151,9 @@ class ProductionConfig(Config):
         # One connection per request or socket event at a time; under gevent many are in flight.
         self.SQLALCHEMY_ENGINE_OPTIONS = {
             "pool_pre_ping": True, "pool_size": int(env.get("DATABASE_POOL_SIZE", "10")),
-            "max_overflow": int(env.get("DATABASE_POOL_OVERFLOW", "20"))}
+            "max_overflow": int(env.get("DATABASE_POOL_OVERFLOW", "20")),
+            # Wait this long for a free connection, then refuse with "busy" (not after 30 s).
+            "pool_timeout": float(env.get("DATABASE_POOL_TIMEOUT", "5"))}
         self.BASE_URL = env.get("BASE_URL", "").rstrip("/") or self.BASE_URL
         self.SMTP_HOST = env.get("SMTP_HOST", "")
         self.SMTP_PORT = int(env.get("SMTP_PORT", "587"))

@@ -48,3 +48,24 @@ def test_production_app_has_no_dev_mail(monkeypatch, tmp_path):
 def test_ids_too_large_for_the_database_are_not_found(client, people, login_as, path):
     login_as(people.municipal)
     assert client.get(path).status_code == 404
+
+
+def test_a_request_that_finds_no_free_database_connection_is_refused_quickly(tmp_path):
+    """With every connection of the pool taken, a page answers 503 "busy" after
+    DATABASE_POOL_TIMEOUT instead of waiting and failing with a 500."""
+    from hub.extensions import db
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'busy.sqlite3'}",
+                     SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0,
+                                                "pool_timeout": 0.1})
+    with app.app_context():
+        db.create_all()
+        held = db.engine.connect()  # the only connection
+        try:
+            response = app.test_client().get("/events/1.ics")
+            page = app.test_client().get("/events/1.ics", headers={"Accept": "text/html"})
+        finally:
+            held.close()
+        assert response.status_code == 503
+        assert "busy" in page.get_data(as_text=True)
+        assert app.test_client().get("/events/1.ics").status_code == 404  # free again

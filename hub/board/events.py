@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from hub.board import limits, live, services
 from hub.board.access import Viewer, guest_token, resolve_viewer
@@ -128,6 +129,12 @@ def _answer(action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     except BoardError as error:
         db.session.rollback()
         return {"ok": False, "error": error.message, "code": error.code}
+    except PoolTimeout:  # every connection busy for DATABASE_POOL_TIMEOUT: refuse quickly
+        db.session.rollback()
+        log.warning("board %s: no database connection free", connection and connection.board_id)
+        return {"ok": False, "code": "busy",
+                "error": _("The board is very busy right now; nothing was saved. Try again "
+                           "in a moment.")}
     except Exception:
         db.session.rollback()
         log.exception("board event failed (board %s)", connection and connection.board_id)

@@ -7,7 +7,8 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ def _messages() -> dict[int, str]:
         413: _("The file is too large."),
         429: _("Too many attempts. Please wait a little and try again."),
         500: _("Something went wrong on our side. The team has been notified."),
+        503: _("The server is busy right now; nothing was saved. Please try again in a "
+               "moment."),
     }
 
 
@@ -46,6 +49,12 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return jsonify(error="CSRF", message=message), 400
         return render_template("core/error.html", code=400, message=message), 400
+
+    @app.errorhandler(PoolTimeout)
+    def busy(error: PoolTimeout):  # type: ignore[no-untyped-def]
+        """Every database connection stayed busy for DATABASE_POOL_TIMEOUT: refuse quickly."""
+        log.warning("no database connection free for %s %s", request.method, request.path)
+        return http_error(ServiceUnavailable())
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):  # type: ignore[no-untyped-def]

@@ -411,6 +411,26 @@ def test_a_flood_of_posts_is_cut_off_and_everyone_else_is_still_served(board, bo
     assert other.emit("post.create", {"body": "А я могу"})["ok"]
 
 
+def test_a_write_that_finds_no_free_database_connection_is_refused_as_busy(
+        board, board_client, people, monkeypatch):
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from hub.board import services
+
+    author = board_client(board, people.teacher)
+
+    def pool_exhausted(*_args):  # type: ignore[no-untyped-def]
+        raise PoolTimeout("QueuePool limit reached, connection timed out")
+
+    monkeypatch.setattr(services, "_post_change", pool_exhausted)
+    answer = author.emit("post.create", {"body": "Не сейчас"})
+    assert answer["ok"] is False and answer["code"] == "busy"
+    assert "nothing was saved" in answer["error"]
+    assert _count(Post) == 0
+    monkeypatch.undo()
+    assert author.emit("post.create", {"body": "Теперь"})["ok"]
+
+
 # -- presence and heads ----------------------------------------------------------------------
 
 def test_presence_counts_the_people_on_the_board_and_heads_tell_the_last_number(
