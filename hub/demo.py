@@ -22,6 +22,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from hub.attendance.demo import seed_attendance
 from hub.auth.passwords import hash_password
 from hub.board.demo import seed_boards
 from hub.conferencing.rooms import reconcile_upcoming
@@ -502,6 +503,7 @@ def _build(rng: random.Random, now: datetime) -> DemoResult:
     session.flush()
     reconcile_upcoming(limit=None)  # every upcoming event gets its Jitsi room
     seed_boards(rng, now)
+    seed_attendance(rng, now)
     order = {Role.MUNICIPAL_COORDINATOR: 0, Role.ORG_COORDINATOR: 1, Role.TEACHER: 2}
     accounts.sort(key=lambda a: order[a.role])
     return DemoResult(organisations=len(orgs), people=len(rows), networks=len(networks),

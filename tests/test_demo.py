@@ -244,3 +244,19 @@ def test_transliteration() -> None:
     assert demo._feminine("Покровский") == "Покровская"
     assert demo._feminine("Луговой") == "Луговая"
     assert demo._feminine("Журавлёв") == "Журавлёва"
+
+
+def test_held_events_have_attendance_with_credit(town) -> None:  # type: ignore[no-untyped-def]
+    """Every held event of the demo has its records, derived by the attendance services."""
+    from hub.attendance.models import Attendance, Status
+    from hub.scheduling.models import Event, EventStatus
+
+    held = db.session.scalars(select(Event).where(Event.status == EventStatus.COMPLETED)).all()
+    assert held
+    statuses = Counter(db.session.scalars(select(Attendance.computed_status)))
+    assert statuses[Status.PRESENT] and statuses[Status.ABSENT] and statuses[Status.LATE]
+    for event in held:
+        records = db.session.scalars(select(Attendance).where(
+            Attendance.event_id == event.id)).all()
+        assert records and any(r.credited for r in records), event.title
+        assert all(r.hours == (round(event.hours, 2) if r.credited else 0) for r in records)

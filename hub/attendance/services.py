@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from hub.attendance import credit
 from hub.attendance.models import (
@@ -306,7 +307,8 @@ def recompute_event(event: Event, *, rule: credit.Rule | None = None,
     """Every record of the event derived again (one query for the evidence)."""
     rule = rule or credit.rules()[event.format]
     provider_data = _has_provider_data(event.id)
-    records = list(db.session.scalars(select(Attendance).where(Attendance.event_id == event.id)))
+    records = list(db.session.scalars(select(Attendance).where(
+        Attendance.event_id == event.id).options(selectinload(Attendance.intervals))))
     checks: dict[int, int] = defaultdict(int)
     for attendance_id, count in db.session.execute(
             select(CheckIn.attendance_id, db.func.count(CheckIn.id))
