@@ -15,6 +15,8 @@ from hub.extensions import db
 
 
 class ReportStatus(LabelledEnum):
+    """A report's state: a draft (live figures) or submitted (figures frozen)."""
+
     DRAFT = 1
     SUBMITTED = 2
 
@@ -64,3 +66,17 @@ class OrgReport(db.Model):
     period: Mapped[ReportPeriod] = relationship(back_populates="reports")
     organisation: Mapped[Organisation] = relationship()
     submitted_by: Mapped[Person | None] = relationship()
+
+
+class Standing(LabelledEnum):
+    """Where an organisation stands for a period (derived, never stored)."""
+
+    DUE = 1  # not submitted, the deadline has not passed
+    OVERDUE = 2  # not submitted, the deadline has passed
+    SUBMITTED = 3  # submitted by the end of the deadline day
+    LATE = 4  # submitted after it
+
+    @classmethod
+    def labels(cls) -> dict:
+        return {cls.DUE: _l("Not yet due"), cls.OVERDUE: _l("Overdue"),
+                cls.SUBMITTED: _l("Submitted"), cls.LATE: _l("Submitted late")}
