@@ -12,7 +12,7 @@ from hub.attendance.models import Attendance, GrowthRole
 from hub.core.types import IntEnum, UTCDateTime, utcnow
 from hub.directory.models import Person
 from hub.extensions import db
-from hub.scheduling.models import Event, Series
+from hub.scheduling.models import Event, EventFormat, Series
 
 
 class Certificate(db.Model):
@@ -35,6 +35,8 @@ class Certificate(db.Model):
     series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"))
     holder_name: Mapped[str] = mapped_column(String(300))
     title: Mapped[str] = mapped_column(String(300))
+    #: The event's format; None for a program's completion.
+    format: Mapped[EventFormat | None] = mapped_column(IntEnum(EventFormat))
     organisers: Mapped[str] = mapped_column(String(600), default="")
     held_on: Mapped[date]
     hours: Mapped[float]
