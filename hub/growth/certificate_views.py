@@ -51,7 +51,8 @@ def certificate_download(certificate_id: int):  # type: ignore[no-untyped-def]
 
 def _one_record(event: Event, raw: str) -> Attendance | None:
     """The event's record named by the form's attendance_id, or None."""
-    if not raw.strip().isdigit() or not 0 < int(raw) <= MAX_ID:
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
         return None
     return db.session.scalar(select(Attendance).where(Attendance.id == int(raw),
                                                       Attendance.event_id == event.id))

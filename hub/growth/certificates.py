@@ -31,6 +31,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 #: 16 symbols: 80 random bits, printed in groups of four.
 CODE_LENGTH = 16
 _NOT_CODE = re.compile(r"[\s\-]+")
+_CODE_SHAPE = re.compile(r"[A-Z0-9]{1,32}")
 
 
 class CertificateError(ValueError):
@@ -55,7 +56,7 @@ def printed_code(code: str) -> str:
 def by_code(text: str) -> Certificate | None:
     """The certificate with this code (as typed), or None."""
     code = normalise_code(text)
-    if not code:
+    if not _CODE_SHAPE.fullmatch(code):
         return None
     return db.session.scalar(select(Certificate).where(Certificate.code == code))
 
@@ -158,7 +159,7 @@ def on_credited(event: Event, records: Iterable[Attendance] = ()) -> None:
 
 def revoke(certificate: Certificate, actor: Person, reason: str) -> None:
     """Revoke with who, when and why (a reason is required; revoking twice keeps the first)."""
-    reason = (reason or "").strip()
+    reason = (reason or "").replace("\x00", "").strip()
     if not reason:
         raise CertificateError(_("Give the reason for revoking the certificate."))
     if certificate.revoked_at is not None:

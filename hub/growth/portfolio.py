@@ -23,6 +23,8 @@ from hub.scheduling.models import Event, EventFormat, EventStatus, Level
 
 #: The longest period a portfolio covers (a whole attestation cycle is five years).
 MAX_DAYS = 5 * 366 + 1
+#: The years a period may start or end in.
+MIN_YEAR, MAX_YEAR = 2000, 2100
 #: Statuses that mean the person was there.
 ATTENDED = frozenset({Status.PRESENT, Status.LATE, Status.LEFT_EARLY})
 
@@ -67,10 +69,14 @@ def today_in(zone: str, now: datetime | None = None) -> date:
 
 def _parse_day(text: str, which: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise PeriodError(_("The %(which)s date %(value)s is not a date: use YYYY-MM-DD, "
                             "e.g. 2026-09-01.", which=which, value=text[:20])) from None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise PeriodError(_("Choose dates between %(first)d and %(last)d.", first=MIN_YEAR,
+                            last=MAX_YEAR))
+    return day
 
 
 def parse_period(start: str | None, end: str | None, zone: str,

@@ -171,8 +171,9 @@ def test_a_revoked_certificate_says_so(client, issued, people) -> None:
     assert "was revoked on" in text and "Не присутствовал" not in text
 
 
-def test_an_unknown_code_is_a_clear_404(client) -> None:
-    page = client.get("/verify/AAAABBBBCCCCDDDD")
+@pytest.mark.parametrize("code", ["AAAABBBBCCCCDDDD", "%00", "x" * 300, "ЖЖЖЖ"])
+def test_an_unknown_code_is_a_clear_404(client, code) -> None:
+    page = client.get(f"/verify/{code}")
     assert page.status_code == 404 and "No certificate has the code" in page.get_data(
         as_text=True)
 
@@ -207,9 +208,10 @@ def test_the_organiser_issues_for_one_record(client, login_as, event, people) ->
         refused = client.post(f"/events/{event.id}/certificates",
                               data={"attendance_id": str(short.id)}, follow_redirects=True)
         assert "Only a credited attendance" in refused.get_data(as_text=True)
-        wrong = client.post(f"/events/{event.id}/certificates",
-                            data={"attendance_id": "99999999999"}, follow_redirects=True)
-        assert "no such attendance record" in wrong.get_data(as_text=True)
+        for raw in ("99999999999", "²", "abc"):
+            wrong = client.post(f"/events/{event.id}/certificates",
+                                data={"attendance_id": raw}, follow_redirects=True)
+            assert "no such attendance record" in wrong.get_data(as_text=True)
         client.post(f"/events/{event.id}/certificates", data={"attendance_id": str(record.id)})
     assert _count() == 1
 
@@ -219,7 +221,7 @@ def test_revoking_by_the_organiser_needs_a_reason(client, login_as, issued, peop
     page = client.post(f"/certificates/{issued.id}/revoke", data={"reason": " "},
                        follow_redirects=True)
     assert "Give the reason" in page.get_data(as_text=True)
-    client.post(f"/certificates/{issued.id}/revoke", data={"reason": "Ошибка"})
+    client.post(f"/certificates/{issued.id}/revoke", data={"reason": "Ошибка\x00"})
     db.session.expire_all()
     assert not db.session.get(Certificate, issued.id).valid
 

@@ -67,7 +67,9 @@ def test_the_school_year_and_the_period() -> None:
     ("2026-13-01", "", "is not a date"),
     ("01.09.2026", "", "is not a date"),
     ("2026-10-01", "2026-09-01", "ends before it starts"),
-    ("2000-01-01", "2026-01-01", "too long"),
+    ("2010-01-01", "2026-01-01", "too long"),
+    ("0001-01-01", "0001-01-02", "between 2000 and 2100"),
+    ("2026-01-01", "9999-12-31", "between 2000 and 2100"),
 ])
 def test_bad_periods_are_refused_with_a_reason(start, end, message) -> None:
     with pytest.raises(PeriodError, match=message):
@@ -174,11 +176,12 @@ def test_a_teacher_may_not_see_anothers(client, login_as, record, people) -> Non
 
 def test_bad_dates_give_a_message_not_an_error(client, login_as, people) -> None:
     login_as(people.teacher)
-    for query in ("from=2026-02-30", "from=2026-10-01&to=2026-09-01", "to=tomorrow"):
+    for query in ("from=2026-02-30", "from=2026-10-01&to=2026-09-01", "to=tomorrow",
+                  "to=9999-12-31", "from=%00"):
         page = client.get(f"/portfolio?{query}")
         assert page.status_code == 400, query
-        assert "date" in page.get_data(as_text=True) or "ends before" in page.get_data(
-            as_text=True)
+        text = page.get_data(as_text=True)
+        assert "date" in text or "ends before" in text or "between" in text
         assert client.get(f"/portfolio.pdf?{query}").status_code == 400
         assert client.get(f"/portfolio.xlsx?{query}").status_code == 400
 
