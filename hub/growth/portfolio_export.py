@@ -90,7 +90,7 @@ def portfolio_pdf(portfolio: Portfolio) -> bytes:
                      _("Hours")],
                [[str(n), format_date(e.day, "short"), e.title, e.format.label, e.level.label,
                  e.role.label, format_decimal(e.hours)] for n, e in enumerate(credited, 1)],
-               (8, 18, 54, 32, 26, 24, 14), 1)
+               (7, 21, 60, 36, 28, 24, 14), 1)
     else:
         _para(pdf, _("No credited events in this period."))
         pdf.ln(3)
@@ -112,7 +112,7 @@ def portfolio_pdf(portfolio: Portfolio) -> bytes:
                (22, 98, 42, 16), 1)
     pdf.set_font(FONT_FAMILY, "", 8)
     pdf.set_text_color(110)
-    pdf.multi_cell(0, 4, _("Made by Vmeste hub on %(date)s.",
+    pdf.multi_cell(0, 4, _("Made by Vmeste hub on %(date)s",
                            date=format_date(utcnow(), "long")))
     return bytes(pdf.output())
 
@@ -160,7 +160,7 @@ def portfolio_xlsx(portfolio: Portfolio) -> bytes:
     for line in _heading_lines(portfolio):
         _append(totals, [line])
     _append(totals, [])
-    _append(totals, [_("Events"), summary.events])
+    _append(totals, [_("Events in the list"), summary.events])
     _append(totals, [_("Credited events"), summary.credited_events])
     _append(totals, [_("Credited hours"), summary.hours], bold=True)
     for title, groups in breakdowns(portfolio):
