@@ -1,6 +1,6 @@
 """The figures of organisations' reports, computed in the database with a few grouped queries
-(one per kind of figure, never one per record), so that the municipal report for every
-organisation stays fast. docs/reports.md defines each figure; in short:
+(one per kind of figure, never one per record or per organisation), so that the municipal
+report for every organisation stays fast. docs/reports.md defines each figure; in short:
 
 - a period's dates are read in each organisation's own zone (Organisation.timezone, else
   Europe/Moscow): an event is in the period when its start falls from 00:00 of `starts_on` to
@@ -80,16 +80,25 @@ def bounds(span: Span, zone: str | None) -> tuple[datetime, datetime]:
     return start, end
 
 
-def in_span(span: Span, start_at: Any, zone_column: Any) -> ColumnElement[bool]:
-    """`start_at` falls in the span read in the zone that `zone_column` names: one condition
-    per zone the organisations use, inside an outer range the event-time index serves."""
-    zones = set(db.session.scalars(select(Organisation.timezone).distinct()))
-    per_zone = {zone: bounds(span, zone) for zone in zones | {DEFAULT_ZONE}}
-    lowest = min(lo for lo, _ in per_zone.values())
-    highest = max(hi for _, hi in per_zone.values())
-    return and_(start_at >= lowest, start_at < highest, or_(*(
-        and_(zone_column == zone, start_at >= lo, start_at < hi)
-        for zone, (lo, hi) in per_zone.items())))
+@dataclass(frozen=True)
+class Window:
+    """A span's bounds in each zone the organisations use (one query to find them)."""
+
+    per_zone: dict[str, tuple[datetime, datetime]]
+
+    @classmethod
+    def of(cls, span: Span) -> Window:
+        zones = set(db.session.scalars(select(Organisation.timezone).distinct()))
+        return cls({zone: bounds(span, zone) for zone in zones | {DEFAULT_ZONE}})
+
+    def holds(self, start_at: Any, zone_column: Any) -> ColumnElement[bool]:
+        """`start_at` falls in the span read in the zone `zone_column` names: one condition
+        per zone, inside an outer range that the event-time index serves."""
+        lowest = min(lo for lo, _ in self.per_zone.values())
+        highest = max(hi for _, hi in self.per_zone.values())
+        return and_(start_at >= lowest, start_at < highest, or_(*(
+            and_(zone_column == zone, start_at >= lo, start_at < hi)
+            for zone, (lo, hi) in self.per_zone.items())))
 
 
 def reporting_organisations(organisation_ids: Iterable[int] | None = None) -> list[Organisation]:
@@ -121,11 +130,12 @@ def figures(span: Span, organisation_ids: Iterable[int] | None = None,
     result: dict[int, dict[str, Any]] = {org_id: empty() for org_id in ids}
     if not ids:
         return result
-    _events(span, ids, result)
-    _people(span, ids, result)
-    _guests(span, ids, result)
+    window = Window.of(span)
+    _events(window, ids, result)
+    _people(window, ids, result)
+    _guests(window, ids, result)
     _teachers(ids, result)
-    _internship(span, ids, result, now or utcnow())
+    _internship(window, ids, result, now or utcnow())
     for row in result.values():
         row["participants"] = row["participants_people"] + row["participants_guests"]
         row["hours"] = round(row["hours"], 2)
@@ -135,14 +145,14 @@ def figures(span: Span, organisation_ids: Iterable[int] | None = None,
     return result
 
 
-def _events(span: Span, ids: list[int], result: dict[int, dict[str, Any]]) -> None:
+def _events(window: Window, ids: list[int], result: dict[int, dict[str, Any]]) -> None:
     """Events hosted, by format and level (an event has one of each, so the counts add up)."""
     rows = db.session.execute(
         select(EventHost.organisation_id, Event.format, Event.level, func.count(Event.id))
         .join(Event, Event.id == EventHost.event_id)
         .join(Organisation, Organisation.id == EventHost.organisation_id)
         .where(EventHost.organisation_id.in_(ids), Event.status.in_(EVENT_COUNTED),
-               in_span(span, Event.start_at, Organisation.timezone))
+               window.holds(Event.start_at, Organisation.timezone))
         .group_by(EventHost.organisation_id, Event.format, Event.level))
     for org_id, fmt, level, count in rows:
         row = result[org_id]
@@ -152,7 +162,7 @@ def _events(span: Span, ids: list[int], result: dict[int, dict[str, Any]]) -> No
         by_level[Level(level).name] = by_level.get(Level(level).name, 0) + count
 
 
-def _people(span: Span, ids: list[int], result: dict[int, dict[str, Any]]) -> None:
+def _people(window: Window, ids: list[int], result: dict[int, dict[str, Any]]) -> None:
     """What the organisation's people did at counted events in the span, hosted by anyone."""
     status = func.coalesce(Attendance.override_status, Attendance.computed_status)
     teacher = Person.role == Role.TEACHER
@@ -170,7 +180,7 @@ def _people(span: Span, ids: list[int], result: dict[int, dict[str, Any]]) -> No
         .join(Person, Person.id == Attendance.person_id)
         .join(Organisation, Organisation.id == Person.organisation_id)
         .where(Person.organisation_id.in_(ids), Event.status.in_(EVENT_COUNTED),
-               in_span(span, Event.start_at, Organisation.timezone))
+               window.holds(Event.start_at, Organisation.timezone))
         .group_by(Person.organisation_id))
     for org_id, took_part, teachers, active_teachers, records, hours in rows:
         result[org_id].update(participants_people=took_part, teachers_credited=teachers,
@@ -178,7 +188,7 @@ def _people(span: Span, ids: list[int], result: dict[int, dict[str, Any]]) -> No
                               credited_records=records, hours=float(hours or 0))
 
 
-def _guests(span: Span, ids: list[int], result: dict[int, dict[str, Any]]) -> None:
+def _guests(window: Window, ids: list[int], result: dict[int, dict[str, Any]]) -> None:
     """Guests (records without a person) who took part in the events each organisation
     hosted: once per event, as nothing recognises a guest across events."""
     status = func.coalesce(Attendance.override_status, Attendance.computed_status)
@@ -190,7 +200,7 @@ def _guests(span: Span, ids: list[int], result: dict[int, dict[str, Any]]) -> No
         .join(Organisation, Organisation.id == EventHost.organisation_id)
         .where(EventHost.organisation_id.in_(ids), Attendance.person_id.is_(None),
                status.in_(TOOK_PART), Event.status.in_(EVENT_COUNTED),
-               in_span(span, Event.start_at, Organisation.timezone))
+               window.holds(Event.start_at, Organisation.timezone))
         .group_by(EventHost.organisation_id))
     for org_id, count in rows:
         result[org_id]["participants_guests"] = count
@@ -207,7 +217,7 @@ def _teachers(ids: list[int], result: dict[int, dict[str, Any]]) -> None:
         result[org_id]["active_teachers"] = count
 
 
-def _internship(span: Span, ids: list[int], result: dict[int, dict[str, Any]],
+def _internship(window: Window, ids: list[int], result: dict[int, dict[str, Any]],
                 now: datetime) -> None:
     """Interns in programs with counted sessions in the span: how many, how many completed,
     and the average share of the held sessions (ended by `now`) they were credited for."""
@@ -223,7 +233,7 @@ def _internship(span: Span, ids: list[int], result: dict[int, dict[str, Any]],
         .join(Organisation, Organisation.id == Person.organisation_id)
         .join(Event, and_(Event.series_id == SeriesPerson.series_id,
                           Event.status.in_(EVENT_COUNTED),
-                          in_span(span, Event.start_at, Organisation.timezone)))
+                          window.holds(Event.start_at, Organisation.timezone)))
         .outerjoin(Attendance, and_(Attendance.event_id == Event.id,
                                     Attendance.person_id == SeriesPerson.person_id))
         .where(SeriesPerson.role == EventRole.INTERN, Person.organisation_id.in_(ids))
@@ -256,7 +266,7 @@ def distinct_events(span: Span, organisation_ids: Iterable[int]) -> list[Any]:
         .join(EventHost, EventHost.event_id == Event.id)
         .join(Organisation, Organisation.id == EventHost.organisation_id)
         .where(EventHost.organisation_id.in_(ids), Event.status.in_(EVENT_COUNTED),
-               in_span(span, Event.start_at, Organisation.timezone))
+               Window.of(span).holds(Event.start_at, Organisation.timezone))
         .group_by(Event.id, Event.format, Event.level, Event.start_at)
         .order_by(Event.start_at))
     return list(rows)

@@ -210,7 +210,7 @@ def report(period_id: int, organisation_id: int):  # type: ignore[no-untyped-def
         submitted=row.report is not None and row.report.status == ReportStatus.SUBMITTED,
         can_submit=is_coordinator_of(current_user, organisation.id),
         municipal=is_municipal(current_user),
-        deadline_end=services.deadline_end(period, organisation.timezone))
+        zone=fig.zone_of(organisation.timezone).key)
 
 
 def _save_or_submit(period: ReportPeriod, organisation: Organisation,

@@ -204,3 +204,15 @@ def test_csv_and_xlsx_exports(world, people, client) -> None:
     values = {row[0].value: row[1].value for row in single.iter_rows() if row[0].value}
     assert values["Credited hours"] == 8.5 and values["Interns"] == 2
     assert values["Format: Seminar-practicum"] == 1
+
+
+def test_the_coordinator_lists_periods_with_their_standing(world, people, client) -> None:
+    login(client, people.coordinator)
+    page = client.get("/reports/periods").get_data(as_text=True)
+    assert world.period.title in page and "Not yet due" in page
+    assert f'href="{_report_url(world, world.kindergarten)}"' in page
+    assert 'href="/reports/periods">' in page  # the navigation's link
+    assert "Create period" not in page
+    client.post("/logout")
+    login(client, people.teacher)
+    assert 'href="/reports/periods"' not in client.get("/").get_data(as_text=True)
