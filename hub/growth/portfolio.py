@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from hub.attendance.models import Attendance, GrowthRole, Status
 from hub.auth.permissions import is_coordinator_of, is_municipal
-from hub.directory.models import Person
+from hub.directory.models import Person, Role
 from hub.extensions import db
 from hub.growth.models import Certificate
 from hub.scheduling.models import Event, EventFormat, EventStatus, Level
@@ -218,3 +218,14 @@ def can_view_portfolio(user: Person, person: Person) -> bool:
         return False
     return (user.id == person.id or is_municipal(user)
             or is_coordinator_of(user, person.organisation_id))
+
+
+def colleagues_of(user: Person) -> list[Person]:
+    """The people whose portfolios an organisation coordinator picks from: the active people of
+    their organisation, by surname (one query). Others get none: a region has too many people
+    for a list, so the municipal coordinator opens /people/<id>/portfolio."""
+    if user.role != Role.ORG_COORDINATOR:
+        return []
+    return list(db.session.scalars(select(Person).where(
+        Person.organisation_id == user.organisation_id, Person.active.is_(True))
+        .order_by(Person.search_key, Person.id)))

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template, request
+from flask import Response, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_login import current_user, login_required
 
 from hub.auth.permissions import require
+from hub.core.routing import MAX_ID
 from hub.directory.models import Person
 from hub.extensions import db
 from hub.growth.portfolio import (
     PeriodError,
     can_view_portfolio,
+    colleagues_of,
     parse_period,
     portfolio_of,
 )
@@ -47,7 +49,8 @@ def _page(person_id: int | None) -> Any:
     person = _person(person_id)
     query = _query()
     context: dict[str, Any] = {"person": person, "own": person.id == current_user.id,
-                               "query": query, "portfolio": None, "error": None}
+                               "query": query, "portfolio": None, "error": None,
+                               "colleagues": colleagues_of(current_user)}
     try:
         period = parse_period(query["from"], query["to"], person.timezone)
     except PeriodError as error:
@@ -79,6 +82,12 @@ def _export(person_id: int | None, kind: str) -> Any:
 @bp.get("/portfolio")
 @login_required
 def portfolio():  # type: ignore[no-untyped-def]
+    """The signed-in person's portfolio; ?person=<id> (a coordinator's choice) goes to theirs."""
+    chosen = request.args.get("person", "").strip()
+    if chosen.isascii() and chosen.isdigit() and 0 < int(chosen) <= MAX_ID \
+            and int(chosen) != current_user.id:
+        args = {k: v for k, v in _query().items() if v}
+        return redirect(url_for(".portfolio_of_person", person_id=int(chosen), **args))
     return _page(None)
 
 

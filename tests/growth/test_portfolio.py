@@ -162,6 +162,19 @@ def test_coordinators_see_their_peoples(client, login_as, record, people,
     assert client.get(f"/people/{people.other_teacher.id}/portfolio").status_code == 200
 
 
+def test_a_coordinator_picks_a_colleague(client, login_as, record, people) -> None:
+    login_as(people.coordinator)
+    page = client.get("/portfolio").get_data(as_text=True)
+    assert f'<option value="{people.teacher.id}"' in page
+    assert f'value="{people.other_teacher.id}"' not in page
+    picked = client.get(f"/portfolio?person={people.teacher.id}&from=2026-10-01&to=")
+    assert picked.status_code == 302
+    assert picked.headers["Location"].endswith(
+        f"/people/{people.teacher.id}/portfolio?from=2026-10-01")
+    assert client.get(f"/portfolio?person={people.coordinator.id}").status_code == 200
+    assert client.get("/portfolio?person=abc").status_code == 200
+
+
 def test_the_municipal_coordinator_sees_all(client, login_as, record, people) -> None:
     login_as(people.municipal)
     for person in (people.teacher, people.other_teacher):
