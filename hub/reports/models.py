@@ -80,3 +80,19 @@ class Standing(LabelledEnum):
     def labels(cls) -> dict:
         return {cls.DUE: _l("Not yet due"), cls.OVERDUE: _l("Overdue"),
                 cls.SUBMITTED: _l("Submitted"), cls.LATE: _l("Submitted late")}
+
+
+class ReportReminder(db.Model):
+    """A reminder of a period's deadline sent to an organisation's coordinators (never twice:
+    the unique row is inserted in the same transaction as the emails)."""
+
+    __tablename__ = "report_reminder"
+    __table_args__ = (UniqueConstraint("period_id", "organisation_id", "days_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("report_period.id", ondelete="CASCADE"),
+                                           index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    #: Days before the end of the deadline day this reminder stands for.
+    days_before: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -20,10 +20,12 @@ from hub.directory.models import Organisation
 from hub.extensions import db
 from hub.reports import charts, export, services
 from hub.reports import figures as fig
+from hub.reports.jobs import register_jobs
 from hub.reports.models import ReportPeriod, ReportStatus, Standing
 from hub.scheduling.models import EventFormat, Level
 
 bp = Blueprint("reports", __name__)
+bp.record_once(lambda state: register_jobs())
 
 
 # -- helpers -----------------------------------------------------------------------------------
