@@ -105,6 +105,13 @@ class Config:
     #: Jitsi Meet server of the default conferencing provider, where an organisation names none.
     JITSI_BASE_URL = os.environ.get("JITSI_BASE_URL", "https://meet.jit.si")
 
+    #: The personal join link (/j/<token>) lets people in from this many minutes before the
+    #: start until the end; pages of the event report presence in the same window.
+    JOIN_OPENS_MINUTES_BEFORE = 30
+    #: How often one person may report presence on one event (each open page reports once a
+    #: minute).
+    PRESENCE_RATE_LIMIT = "12 per minute"
+
 
 class DevelopmentConfig(Config):
     """`make run`: SQLite under instance/, mail kept in the outbox and shown at /dev/mail."""

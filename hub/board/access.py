@@ -158,21 +158,30 @@ def clean_guest_name(name: object) -> str | None:
 
 
 def remember_join(invitation: Invitation) -> None:
-    """The personal join link was opened: let this browser onto the event's board as them."""
+    """The personal join link was opened: let this browser onto the event's board as them
+    (until the link is revoked: the session keeps a fingerprint of the token)."""
     joined = dict(session.get(JOINED_SESSION_KEY) or {})
-    joined[str(invitation.event_id)] = invitation.id
+    joined[str(invitation.event_id)] = [invitation.id, invitation.token_hash[:16]]
     if len(joined) > 50:  # keep the cookie small: the most recent links win
         joined = dict(list(joined.items())[-50:])
     session[JOINED_SESSION_KEY] = joined
 
 
+def joined_invitation(event_id: int) -> Invitation | None:
+    """The invitation whose join link this browser opened for the event, while it is valid."""
+    entry = (session.get(JOINED_SESSION_KEY) or {}).get(str(event_id))
+    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], int)):
+        return None
+    invitation = db.session.get(Invitation, entry[0])
+    if invitation is None or invitation.event_id != event_id \
+            or invitation.token_hash[:16] != entry[1] \
+            or invitation.state != InvitationState.INVITED:
+        return None
+    return invitation
+
+
 def _joined_invitation(board: Board) -> Invitation | None:
-    if board.event_id is None:
-        return None
-    invitation_id = (session.get(JOINED_SESSION_KEY) or {}).get(str(board.event_id))
-    if not isinstance(invitation_id, int):
-        return None
-    return _valid_invitation(db.session.get(Invitation, invitation_id), board)
+    return joined_invitation(board.event_id) if board.event_id is not None else None
 
 
 def _valid_invitation(invitation: Invitation | None, board: Board) -> Invitation | None:

@@ -217,22 +217,36 @@ def rsvp_answer(token: str):  # type: ignore[no-untyped-def]
 @bp.get("/j/<token>")
 def join(token: str):  # type: ignore[no-untyped-def]
     """A person's join link: to the event's conference room, through the provider's link for
-    them (made now, so a room made late or changed needs no new letter). While the room is
-    not ready, a page says so. The attendance work adds the join window and the record."""
+    them (made now, so a room made late or changed needs no new letter). It lets people in
+    from JOIN_OPENS_MINUTES_BEFORE the start until the end, recording the join once per
+    browser (hub/attendance/links.py); before that a page says when it opens, in the person's
+    zone, and after the end that the event has ended. While the room is not ready, a page
+    says so. A series' link leads to the person's current or next session."""
+    from hub.attendance import links
+    from hub.attendance.join_views import join_wait_page
     from hub.board.access import remember_join
     from hub.conferencing.joining import join_link
     from hub.conferencing.views import not_ready_page, redirect_to_room
+    from hub.core.types import utcnow
 
     invitation = find_invitation(token)
     if invitation is None or invitation.state != InvitationState.INVITED \
             or invitation.event.status == EventStatus.DRAFT:
         return _gone(_("This link to join is not valid any more. The organiser may have "
                        "changed the list of participants; look for a newer letter."))
+    now = utcnow()
+    invitation = links.current_invitation(invitation, now)
     event = invitation.event
     with _person_language(invitation.person):
         if event.status == EventStatus.CANCELLED:
             return _gone(_("This event has been cancelled."), 410)
         remember_join(invitation)
+        moment = links.moment(event, now)
+        if moment != links.Moment.OPEN:
+            return join_wait_page(invitation, moment, now)
+        if request.method == "GET":  # a HEAD (link checkers) records nothing
+            links.record_click(invitation, ip=request.remote_addr or "",
+                               user_agent=request.user_agent.string, now=now)
         link = join_link(event, invitation.person)
         db.session.commit()
         if link is None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import icalendar
+import time_machine
 from sqlalchemy import select
 
 from hub.calendar.invitations import invitation_token, issue_token, queue_requests, queue_updates
@@ -136,7 +137,8 @@ def test_the_answer_shows_in_the_next_letter(smtp_server, client, people, make_e
 def test_join_link_goes_to_the_events_room(client, people, make_event, make_series, invite):
     event = make_event()
     [invitation] = invite(event, [people.teacher])
-    response = client.get(f"/j/{invitation_token(invitation)}")
+    with time_machine.travel(event.start_at):  # the link opens shortly before the start
+        response = client.get(f"/j/{invitation_token(invitation)}")
     assert response.status_code == 302
     room = rooms.room_of(event)
     assert response.headers["Location"].startswith(room.join_url + "#")
@@ -145,7 +147,10 @@ def test_join_link_goes_to_the_events_room(client, people, make_event, make_seri
         in response.headers["Location"]  # the name is filled in on Jitsi's pre-join screen
     series = make_series()
     rows = invite(series, [people.teacher])
-    urls = {client.get(f"/j/{invitation_token(r)}").headers["Location"] for r in rows}
+    urls = set()
+    for r in rows:
+        with time_machine.travel(r.event.start_at):
+            urls.add(client.get(f"/j/{invitation_token(r)}").headers["Location"])
     assert len(urls) == len(rows)  # every session has its own room
 
 
@@ -156,12 +161,13 @@ def test_a_revoked_or_cancelled_join_link_is_a_friendly_page(client, people, mak
     old = invitation_token(invitation)
     issue_token(invitation)  # a new nonce revokes the old link
     db.session.commit()
-    gone = client.get(f"/j/{old}")
-    assert gone.status_code == 404 and "Link not valid" in gone.get_data(as_text=True)
-    assert client.get(f"/j/{invitation_token(invitation)}").status_code == 302
-    event.status = EventStatus.CANCELLED
-    db.session.commit()
-    cancelled = client.get(f"/j/{invitation_token(invitation)}")
-    assert cancelled.status_code == 410
-    assert "cancelled" in cancelled.get_data(as_text=True)
+    with time_machine.travel(event.start_at):  # inside the window of the link
+        gone = client.get(f"/j/{old}")
+        assert gone.status_code == 404 and "Link not valid" in gone.get_data(as_text=True)
+        assert client.get(f"/j/{invitation_token(invitation)}").status_code == 302
+        event.status = EventStatus.CANCELLED
+        db.session.commit()
+        cancelled = client.get(f"/j/{invitation_token(invitation)}")
+        assert cancelled.status_code == 410
+        assert "cancelled" in cancelled.get_data(as_text=True)
     assert db.session.scalars(select(Invitation)).one().state == InvitationState.INVITED
