@@ -38,8 +38,8 @@ from hub.directory.models import Person
 from hub.directory.validation import InvalidValue
 from hub.extensions import db
 from hub.scheduling import recurrence as rec
-from hub.scheduling.models import Event, EventFormat, EventRole, Series
-from hub.scheduling.spec import TITLE_MAX, EventSpec
+from hub.scheduling.models import Event, EventFormat, EventRole, Level, Series
+from hub.scheduling.spec import REQUIRED_CHECKS_MAX, TITLE_MAX, EventSpec
 from hub.scheduling.validation import (
     DESCRIPTION_MAX,
     description_text,
@@ -140,6 +140,18 @@ class EventForm(FlaskForm):
                                 render_kw={"inputmode": "decimal"},
                                 description=_l("Empty: the duration."))
     board_enabled = BooleanField(_l("Live board during the event"), default=True)
+    level = ChoiceField(_l("Level"), coerce=int, choices=Level.choices,
+                        default=int(Level.MUNICIPAL),
+                        message=_l("Choose a level from the list."))
+    required_checks = IntegerField(
+        _l("Presence checks required"), default=0,
+        validators=[Optional(), NumberRange(0, REQUIRED_CHECKS_MAX, _l(
+            "Presence checks: a number from 0 to %(max)d."))],
+        render_kw={"min": 0, "max": REQUIRED_CHECKS_MAX, "inputmode": "numeric"},
+        description=_l("Codes shown during the meeting that a participant must enter to be "
+                       "credited; 0: credit by the time present."))
+    auto_certificates = BooleanField(_l("Issue certificates automatically"), default=True,
+                                     description=_l("To everyone credited for the event."))
     provider = ChoiceField(_l("Conferencing"), default="jitsi",
                            message=_l("Choose a conferencing service from the list."),
                            description=_l("Each invitee gets a personal link; it leads to the "
@@ -206,6 +218,8 @@ class EventForm(FlaskForm):
             credit_hours=float(credit) if isinstance(credit, Decimal) and credit.is_finite()
             else (None if credit is None else -1.0),
             board_enabled=bool(self.board_enabled.data),
+            level=self.level.data, required_checks=self.required_checks.data or 0,
+            auto_certificates=bool(self.auto_certificates.data),
             reminder_minutes=self.reminder_minutes.data or "",
             provider=self.provider.data or "jitsi", recurrence=recurrence,
             is_program=bool(self.is_program.data) and bool(recurrence),
@@ -301,6 +315,9 @@ class EventForm(FlaskForm):
         self.credit_hours.data = (Decimal(str(event.credit_hours))
                                   if event.credit_hours is not None else None)
         self.board_enabled.data = event.board_enabled
+        self.level.data = int(event.level)
+        self.required_checks.data = event.required_checks
+        self.auto_certificates.data = event.auto_certificates
         self.provider.data = event.provider
         self.reminder_minutes.data = ", ".join(
             m for m in (event.reminder_minutes or "").split(",") if m)

@@ -98,7 +98,8 @@ class Scope(enum.StrEnum):
 
 _SIMPLE_FIELDS = ("format", "title", "description_html", "timezone", "network_id",
                   "open_registration", "capacity", "credit_hours", "board_enabled",
-                  "reminder_minutes", "provider")
+                  "reminder_minutes", "provider", "level", "required_checks",
+                  "auto_certificates")
 
 
 def _write(event: Event, clean: CleanEvent, start_at: datetime, end_at: datetime) -> set[str]:

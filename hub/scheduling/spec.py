@@ -24,7 +24,7 @@ from hub.directory.models import Network, NetworkMember, Organisation, Person
 from hub.directory.validation import InvalidValue, clean_text
 from hub.extensions import db
 from hub.scheduling import recurrence as rec
-from hub.scheduling.models import EventFormat
+from hub.scheduling.models import EventFormat, Level
 from hub.scheduling.validation import local_to_utc, parse_reminders, sanitize_description
 
 TITLE_MAX = 300
@@ -32,6 +32,8 @@ TITLE_MAX = 300
 DURATION_MAX = timedelta(days=31)
 CAPACITY_MAX = 100_000
 CREDIT_HOURS_MAX = 200.0
+#: Presence checks (rotating codes) an event may require.
+REQUIRED_CHECKS_MAX = 10
 #: An audience beyond this is refused; beyond AUDIENCE_WARN the form asks to confirm.
 AUDIENCE_MAX = 10_000
 AUDIENCE_WARN = 1_000
@@ -87,6 +89,9 @@ class EventSpec:
     capacity: int | None = None
     credit_hours: float | None = None
     board_enabled: bool = True
+    level: Level | int = Level.MUNICIPAL
+    required_checks: int = 0
+    auto_certificates: bool = True
     reminder_minutes: str = "1440,60"
     #: Conferencing provider key (integrations/conferencing).
     provider: str = "jitsi"
@@ -118,6 +123,9 @@ class CleanEvent:
     credit_hours: float | None
     board_enabled: bool
     reminder_minutes: str
+    level: Level = Level.MUNICIPAL
+    required_checks: int = 0
+    auto_certificates: bool = True
     provider: str = "jitsi"
     recurrence: rec.Recurrence | None = None
     #: A series: the starts of its sessions (UTC), first_start first.
@@ -262,6 +270,13 @@ def clean_spec(spec: EventSpec, actor: Person, *, current_host_ids: Iterable[int
         errors.setdefault("credit_hours", _("Credit hours: from 0 to %(n)d, or empty for the "
                                             "duration.", n=int(CREDIT_HOURS_MAX)))
 
+    level = errors.check("level", _level, spec.level)
+    required_checks = spec.required_checks
+    if isinstance(required_checks, bool) or not isinstance(required_checks, int) \
+            or not 0 <= required_checks <= REQUIRED_CHECKS_MAX:
+        errors.setdefault("required_checks", _("Presence checks: a number from 0 to %(max)d.",
+                                               max=REQUIRED_CHECKS_MAX))
+
     cohort = list(spec.cohort)
     if spec.is_program and spec.recurrence is None:
         errors.setdefault("is_program", _("A program is a series: choose how it repeats."))
@@ -309,6 +324,8 @@ def clean_spec(spec: EventSpec, actor: Person, *, current_host_ids: Iterable[int
         audience_person_ids=audience_person_ids, open_registration=bool(spec.open_registration),
         capacity=capacity, credit_hours=credit_hours, board_enabled=bool(spec.board_enabled),
         reminder_minutes=reminders or "", provider=spec.provider, recurrence=spec.recurrence,
+        level=level, required_checks=required_checks,
+        auto_certificates=bool(spec.auto_certificates),
         starts=starts, is_program=bool(spec.is_program) and spec.recurrence is not None,
         cohort=cohort, audience_size=audience_size)
 
@@ -318,6 +335,13 @@ def _format(value: Any) -> EventFormat:
         return EventFormat(int(value))
     except (TypeError, ValueError):
         raise InvalidValue(_("Choose a format from the list.")) from None
+
+
+def _level(value: Any) -> Level:
+    try:
+        return Level(int(value))
+    except (TypeError, ValueError):
+        raise InvalidValue(_("Choose a level from the list.")) from None
 
 
 def _zone(value: str | None) -> str:
