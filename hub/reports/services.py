@@ -171,6 +171,8 @@ def submit(report: OrgReport, person: Person, comment: str | None,
            now: datetime | None = None) -> None:
     """Submit the report: the comment kept, the figures frozen as they are now."""
     now = now or utcnow()
+    if report.id is not None:  # two submits at once: the second sees the first's
+        db.session.refresh(report, with_for_update=True)
     save_comment(report, comment)
     report.figures = dict(
         fig.figures(report.period, [report.organisation_id], now=now)[report.organisation_id],

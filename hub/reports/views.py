@@ -218,10 +218,10 @@ def report(period_id: int, organisation_id: int):  # type: ignore[no-untyped-def
 def _save_or_submit(period: ReportPeriod, organisation: Organisation,
                     comment: str) -> dict[str, str]:
     """Keep the comment, or submit when asked and confirmed; the errors to show, if any."""
-    report = services.report_of(period, organisation.id)
     submitting = request.form.get("action") == "submit"
     if submitting and request.form.get("confirm") != "1":
         return {"confirm": _("Tick the box to confirm the figures before submitting.")}
+    report = services.report_of(period, organisation.id)
     try:
         if submitting:
             services.submit(report, current_user, comment)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -12,10 +13,11 @@ import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from hub import create_app
 from hub.extensions import db
 from hub.reports import services
 from hub.reports.models import OrgReport, ReportPeriod, ReportStatus, Standing
-from tests.conftest import login
+from tests.conftest import PASSWORD, FreshContextClient, login
 
 PERIOD = {"title": "Второе полугодие", "starts_on": "2027-01-01", "ends_on": "2027-05-31",
           "deadline": "2027-06-01"}
@@ -67,11 +69,12 @@ def test_submitting_freezes_the_figures(world, people, login_as, attend, make_pe
     url = _report_url(world, world.kindergarten)
     refused = client.post(url, data={"action": "submit", "comment": "Всё по плану"})
     assert "Tick the box to confirm" in refused.get_data(as_text=True)
-    assert services.find_report(world.period, world.kindergarten.id) is None or \
-        services.find_report(world.period, world.kindergarten.id).status == ReportStatus.DRAFT
+    draft = services.find_report(world.period, world.kindergarten.id)
+    assert draft is None or draft.status == ReportStatus.DRAFT
     response = client.post(url, data={"action": "submit", "confirm": "1",
                                       "comment": "Всё по плану"})
     assert response.status_code == 302
+    db.session.expire_all()
     report = services.find_report(world.period, world.kindergarten.id)
     assert report.status == ReportStatus.SUBMITTED and report.comment == "Всё по плану"
     assert report.submitted_by_id == people.coordinator.id
@@ -216,3 +219,32 @@ def test_the_coordinator_lists_periods_with_their_standing(world, people, client
     client.post("/logout")
     login(client, people.teacher)
     assert 'href="/reports/periods"' not in client.get("/").get_data(as_text=True)
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html).group(1)
+
+
+def test_submitting_needs_the_form_token(world, people, database_uri) -> None:
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_uri, WTF_CSRF_ENABLED=True)
+    app.test_client_class = FreshContextClient
+    url = _report_url(world, world.kindergarten)
+    with app.app_context():
+        client = app.test_client()
+        client.post("/login", data={"email": people.coordinator.email, "password": PASSWORD,
+                                    "csrf_token": _token(client.get("/login").get_data(
+                                        as_text=True))})
+        client.post(url, data={"action": "submit", "confirm": "1"})  # no token: refused
+        assert services.find_report(world.period, world.kindergarten.id) is None
+        page = client.get(url).get_data(as_text=True)
+        client.post(url, data={"action": "submit", "confirm": "1", "csrf_token": _token(page)})
+    report = services.find_report(world.period, world.kindergarten.id)
+    assert report is not None and report.status == ReportStatus.SUBMITTED
+
+
+def test_a_comment_too_long_is_refused(world, people, login_as) -> None:
+    response = login_as(people.coordinator).post(
+        _report_url(world, world.kindergarten), data={"action": "save", "comment": "я" * 5001})
+    assert "longer than 5000 characters" in response.get_data(as_text=True)
+    report = services.find_report(world.period, world.kindergarten.id)
+    assert report is None or report.comment == ""
