@@ -68,14 +68,18 @@ class InternshipCompletion(db.Model):
                                            index=True)
     intern_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
-    #: Share of the program's held sessions the intern attended, when confirmed (percent).
+    #: Share of all the program's planned sessions the intern was credited for, when
+    #: confirmed (percent).
     attended_percent: Mapped[int]
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Who confirmed: the mentor, or the program's organiser standing in for them.
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     comment: Mapped[str] = mapped_column(String(1000), default="")
 
     series: Mapped[Series] = relationship()
     intern: Mapped[Person] = relationship(foreign_keys=[intern_id])
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
+    confirmed_by: Mapped[Person | None] = relationship(foreign_keys=[confirmed_by_id])
 
 
 class FeedbackRequest(db.Model):

@@ -164,8 +164,8 @@ class Series(db.Model):
     duration_minutes: Mapped[int]
     #: True for a program with a cohort of mentor–intern pairs (the digital internship).
     is_program: Mapped[bool] = mapped_column(default=False)
-    #: For a program: the share of its held sessions (percent) an intern must attend to be
-    #: able to complete it (the mentor then confirms).
+    #: For a program: the share of all its planned sessions (percent) an intern must be
+    #: credited for to be able to complete it (the mentor then confirms).
     completion_percent: Mapped[int] = mapped_column(default=80, server_default="80")
     #: Raised whenever the master VEVENT changes (iTIP SEQUENCE).
     sequence: Mapped[int] = mapped_column(default=0)
