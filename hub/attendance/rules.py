@@ -3,20 +3,25 @@ event whose format's rule changed (from the raw intervals, which a rule never re
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from hub.attendance import credit, services
-from hub.attendance.models import Attendance, CreditRule
+from hub.attendance.models import Attendance, CheckIn, CreditRule
 from hub.attendance.signals import send_credited
+from hub.conferencing.models import ProviderInterval, Room
 from hub.core.types import utcnow
 from hub.directory.models import Person
 from hub.extensions import db
 from hub.scheduling.models import Event, EventFormat
 
 MAX_LATE_MINUTES = 120
+#: Past events recomputed together (their records loaded in a few queries).
+CHUNK = 100
 
 
 @dataclass(frozen=True)
@@ -53,21 +58,57 @@ def save(wanted: dict[EventFormat, credit.Rule], actor: Person,
 
 
 def _state(record: Attendance) -> tuple:
-    return record.computed_status, record.credited, record.hours
+    return (record.computed_status, record.credited, record.hours, record.minutes,
+            record.first_seen_at, record.last_seen_at, record.checks_passed)
 
 
 def recompute_formats(formats: list[EventFormat], rules: dict[EventFormat, credit.Rule],
                       now: datetime) -> tuple[int, int]:
-    """Every past event of the formats with records derived again; returns (events, records
-    whose status or credit changed)."""
-    events = db.session.scalars(select(Event).where(
+    """Every past event of the formats with records derived again, CHUNK events at a time
+    (a few queries per chunk); only the records whose outcome changed are written, and the
+    receivers of `credited` hear of the events that had one. Returns (events, records
+    changed)."""
+    event_ids = list(db.session.scalars(select(Event.id).where(
         Event.format.in_(formats), Event.end_at <= now,
-        select(Attendance.id).where(Attendance.event_id == Event.id).exists())).all()
+        select(Attendance.id).where(Attendance.event_id == Event.id).exists())
+        .order_by(Event.id)))
     changed = 0
-    for event in events:
-        before = {r.id: _state(r) for r in db.session.scalars(
-            select(Attendance).where(Attendance.event_id == event.id))}
-        records = services.recompute_event(event, rule=rules[event.format], now=now)
-        changed += sum(1 for r in records if before.get(r.id) != _state(r))
-        send_credited(event, records)
-    return len(events), changed
+    for at in range(0, len(event_ids), CHUNK):
+        changed += _recompute_chunk(event_ids[at:at + CHUNK], rules, now)
+    return len(event_ids), changed
+
+
+def _recompute_chunk(event_ids: list[int], rules: dict[EventFormat, credit.Rule],
+                     now: datetime) -> int:
+    events = {e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_(event_ids)))}
+    records = db.session.scalars(select(Attendance).where(Attendance.event_id.in_(event_ids))
+                                 .options(selectinload(Attendance.intervals))).all()
+    reported = set(db.session.scalars(
+        select(Room.event_id).join(ProviderInterval, ProviderInterval.room_id == Room.id)
+        .where(Room.event_id.in_(event_ids)).distinct()))
+    checks = dict(db.session.execute(
+        select(CheckIn.attendance_id, func.count(CheckIn.id)).join(Attendance)
+        .where(Attendance.event_id.in_(event_ids)).group_by(CheckIn.attendance_id)).all())
+    by_event: dict[int, list[Attendance]] = defaultdict(list)
+    touched: set[int] = set()
+    changed = 0
+    for record in records:
+        event = events[record.event_id]
+        by_event[event.id].append(record)
+        before, stamp = _state(record), record.computed_at
+        passed = checks.get(record.id, 0)
+        services._apply(record, credit.evaluate(
+            intervals=services.spans(record.intervals, event, event.id in reported),
+            start=event.start_at, end=event.end_at, checks_passed=passed,
+            required_checks=event.required_checks, role=record.role,
+            rule=rules[event.format], held=services._held(event, now),
+            override=record.override_status), passed, event)
+        if _state(record) == before:
+            record.computed_at = stamp  # nothing changed: nothing written
+        else:
+            changed += 1
+            touched.add(event.id)
+    db.session.flush()
+    for event_id in sorted(touched):
+        send_credited(events[event_id], by_event[event_id])
+    return changed

@@ -76,7 +76,7 @@ def _local(moment: datetime | None, zone: str) -> datetime | None:
 
 
 def _header(zone: str) -> list[str]:
-    return [_("Name"), _("Email"), _("Organisation"), _("Role"),
+    return [_("Person"), _("Email"), _("Organisation"), _("Role"),
             _("First seen (%(zone)s)", zone=zone), _("Last seen (%(zone)s)", zone=zone),
             _("Minutes"), _("Checks passed"), _("Checks required"), _("Sources"),
             _("Computed status"), _("Override"), _("Override reason"), _("Override by"),

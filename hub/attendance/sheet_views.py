@@ -3,7 +3,7 @@ participant's own record, and the municipal coordinator's credit rules (/attenda
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -65,7 +65,7 @@ def _sheet_page(event: Event, errors: list[str] | None = None, status: int = 200
         merge_form=merge_form, interval_form=IntervalForm(formdata=None),
         default_from=_local_input(event, event.start_at),
         default_to=_local_input(event, event.end_at),
-        ended=event.end_at <= utcnow(), zone=viewer_zone())
+        ended=event.end_at <= utcnow(), zone=viewer_zone(), one_day=timedelta(days=1))
     return page, status
 
 
@@ -265,8 +265,8 @@ def credit_rules() -> Any:
         if not saved.formats:
             flash(_("Nothing changed."), "success")
         else:
-            flash(_("Rules saved for %(formats)s. %(events)d past events recomputed in "
-                    "%(seconds).1f s; %(records)d records changed.",
+            flash(_("Rules saved for %(formats)s. Past events recomputed: %(events)d "
+                    "(%(seconds).1f s); records whose status or credit changed: %(records)d.",
                     formats=", ".join(str(f.label) for f in saved.formats),
                     events=saved.events, records=saved.records,
                     seconds=perf_counter() - began), "success")

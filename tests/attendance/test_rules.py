@@ -74,7 +74,7 @@ def test_a_rule_change_recomputes_the_past_events_of_that_format(municipal, even
                                   follow_redirects=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "1 past events recomputed" in page and "1 records changed" in page
+    assert "Past events recomputed: 1 (" in page and "credit changed: 1." in page
     db.session.refresh(record)
     db.session.refresh(other)
     assert record.credited and record.hours == 1.5
@@ -116,3 +116,26 @@ def test_wrong_numbers_are_refused_and_nothing_is_saved(municipal, changes, mess
     assert message in page
     assert 'aria-invalid="true"' in page
     assert db.session.scalar(select(func.count(CreditRule.id))) == 0  # the webinar's too
+
+
+def test_records_the_new_rule_does_not_change_are_left_as_they_were(municipal, event,
+                                                                    people) -> None:
+    record = services.record_of(event, people.teacher)
+    services.record_manual(record, event.start_at, event.end_at, "", people.coordinator)
+    seen = []
+
+    def receiver(sender, records):  # type: ignore[no-untyped-def]
+        seen.append(sender.id)
+
+    with time_machine.travel(event.end_at + timedelta(hours=1)):
+        services.recompute_event(event)
+        db.session.commit()
+        stamp = record.computed_at
+        with credited.connected_to(receiver):
+            response = municipal.post("/attendance/rules",
+                                      data=_form(**{f"percent-{SEMINAR}": "60"}),
+                                      follow_redirects=True)
+    assert "Past events recomputed: 1 (" in response.get_data(as_text=True)
+    assert "credit changed: 0." in response.get_data(as_text=True)
+    db.session.refresh(record)
+    assert record.computed_at == stamp and record.credited and seen == []

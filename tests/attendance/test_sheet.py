@@ -262,7 +262,7 @@ def test_the_csv_export_has_every_row(organiser, event, people, held) -> None:
     assert f"attendance-{event.id}-2026-12-03.csv" in response.headers["Content-Disposition"]
     rows = _csv_rows(response.data)
     header = rows[0]
-    assert header[:4] == ["Name", "Email", "Organisation", "Role"]
+    assert header[:4] == ["Person", "Email", "Organisation", "Role"]
     by_name = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     assert len(by_name) == 5
     teacher = by_name[people.teacher.full_name]
@@ -289,7 +289,7 @@ def test_the_xlsx_export_opens_in_openpyxl(organiser, event, people, held) -> No
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "Name" and rows[0][-1] == "Shared link"
+    assert rows[0][0] == "Person" and rows[0][-1] == "Shared link"
     teacher = next(row for row in rows if row[0] == people.teacher.full_name)
     header = rows[0]
     values = dict(zip(header, teacher, strict=True))
@@ -306,3 +306,16 @@ def test_a_participant_sees_their_own_record(client, login_as, event, people, he
     login_as(people.other_teacher)
     page = client.get(_url(event, "/me")).get_data(as_text=True)
     assert "Absent" in page
+
+
+def test_the_event_page_leads_organisers_to_the_sheet_and_others_to_their_record(
+        client, login_as, event, people) -> None:
+    login_as(people.coordinator)
+    client.get("/lang/en")
+    assert f'href="/events/{event.id}/attendance"' in client.get(
+        f"/events/{event.id}").get_data(as_text=True)
+    login_as(people.teacher)
+    with time_machine.travel(event.end_at + timedelta(hours=1)):
+        page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert f'href="/events/{event.id}/attendance"' not in page
+    assert f'href="/events/{event.id}/attendance/me"' in page
