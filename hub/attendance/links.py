@@ -87,24 +87,26 @@ def record_click(invitation: Invitation, *, ip: str, user_agent: str,
                  now: datetime | None = None) -> Attendance:
     """Record a click inside the window, once per browser (the caller commits).
 
-    The person's record is locked first (an UPDATE, which serialises concurrent clicks on
-    PostgreSQL and SQLite alike). A browser whose key was just made and that matches, by
-    address and user agent, a join started within DOUBLE_TAP is the same browser clicking
-    twice before its cookie came back: it takes that join's key."""
+    The invitation's row is locked first (an UPDATE, which serialises concurrent clicks on one
+    link on PostgreSQL and SQLite alike, the making of the person's record included). A
+    browser whose key was just made and that matches, by address and user agent, a join
+    started within DOUBLE_TAP is the same browser clicking twice before its cookie came
+    back: it takes that join's key."""
     now = now or utcnow()
     key, fresh_key = _browser_key()
-    record = services.record_of(invitation.event, invitation.person)
-    db.session.execute(update(Attendance).where(Attendance.id == record.id)
-                       .values(shared_link=Attendance.shared_link)
+    db.session.execute(update(Invitation).where(Invitation.id == invitation.id)
+                       .values(nonce=Invitation.nonce)
                        .execution_options(synchronize_session=False))
     if fresh_key:
-        earlier = db.session.scalar(select(AttendanceInterval.client_key).where(
-            AttendanceInterval.attendance_id == record.id,
-            AttendanceInterval.source == Source.JOIN_LINK,
-            AttendanceInterval.ended_at.is_(None),
-            AttendanceInterval.ip == ip[:64],
-            AttendanceInterval.user_agent == user_agent[:300],
-            AttendanceInterval.started_at >= now - DOUBLE_TAP).limit(1))
+        earlier = db.session.scalar(
+            select(AttendanceInterval.client_key).join(Attendance).where(
+                Attendance.event_id == invitation.event_id,
+                Attendance.person_id == invitation.person_id,
+                AttendanceInterval.source == Source.JOIN_LINK,
+                AttendanceInterval.ended_at.is_(None),
+                AttendanceInterval.ip == ip[:64],
+                AttendanceInterval.user_agent == user_agent[:300],
+                AttendanceInterval.started_at >= now - DOUBLE_TAP).limit(1))
         if earlier:
             key = session[CLIENT_KEY] = earlier
     return services.record_join(invitation, ip=ip, user_agent=user_agent, client_key=key,

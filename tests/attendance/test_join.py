@@ -3,11 +3,15 @@ browsers flagged to the organiser), revoking a link, and what it says outside it
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from hub.attendance import services
+from hub.attendance.links import CLIENT_KEY
 from hub.attendance.models import Attendance, AttendanceInterval, Source
 from hub.board.access import JOINED_SESSION_KEY
 from hub.calendar.invitations import invitation_token
@@ -89,6 +93,36 @@ def test_clicking_twice_from_the_same_browser_counts_once(client, app, event, pe
         assert client.head(link(invitation)).status_code == 302  # link checkers: nothing
     assert len(joins()) == 1
     assert not record_of(event, people.teacher).shared_link
+
+
+@pytest.mark.postgres
+def test_simultaneous_clicks_from_one_browser_count_once(app, event, people) -> None:
+    """Eight requests of one browser at the same moment (its cookie already set), the person's
+    record already made (by the page's presence, say): the lock on the invitation lets one of
+    them record the join."""
+    services.record_of(event, people.teacher)
+    db.session.commit()
+    url = link(invitation_of(event, people.teacher))
+    clients = [app.test_client() for _ in range(8)]
+    for client in clients:
+        with client.session_transaction() as session:
+            session[CLIENT_KEY] = "one-browser-key-0123456789abcdef"
+    start = threading.Barrier(len(clients))
+    answers: list[int] = []
+
+    def click(client) -> None:  # type: ignore[no-untyped-def]
+        start.wait()
+        answers.append(client.get(url).status_code)
+
+    with time_machine.travel(event.start_at):
+        threads = [threading.Thread(target=click, args=(c,)) for c in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert answers == [302] * len(clients)
+    assert len(joins()) == 1
+    assert db.session.scalar(select(func.count(Attendance.id))) == 1
 
 
 def test_a_link_used_from_two_places_at_once_is_flagged_to_the_organiser(
