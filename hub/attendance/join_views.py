@@ -170,7 +170,8 @@ def revoke_link(event_id: int, invitation_id: int):  # type: ignore[no-untyped-d
     else:
         flash(_("The old link of %(name)s no longer works.", name=name), "success")
     db.session.commit()
-    return redirect(safe_next_url(request.form.get("next"), f"/events/{event.id}/attendance"))
+    return redirect(safe_next_url(request.form.get("next"),
+                                  url_for("attendance.sheet", event_id=event.id)))
 
 
 @bp.app_context_processor

@@ -136,6 +136,7 @@ def test_a_link_used_from_two_places_at_once_is_flagged_to_the_organiser(
         login_as(people.coordinator)
         page = client.get(f"/events/{event.id}").get_data(as_text=True)
         assert "1 person's link was used from two places at once." in page
+        assert "See who in the attendance sheet" in page
         assert f'href="/events/{event.id}/attendance"' in page
         client.post("/logout")
         login_as(people.teacher)
