@@ -65,6 +65,10 @@ def finalise_due(now: datetime | None = None) -> int:
             db.session.rollback()
             log.info("attendance: finalising event %s postponed (concurrent change)", event_id)
             continue
+        except Exception:  # noqa: BLE001 - one broken event must not hold up the others
+            db.session.rollback()
+            log.exception("attendance: finalising event %s failed", event_id)
+            continue
         done += 1
     return done
 

@@ -56,21 +56,22 @@ def _local_input(event: Event, moment: Any) -> str:
 
 def _sheet_page(event: Event, errors: list[str] | None = None, status: int = 200) -> Any:
     rows = sheet.rows(event)
-    merge_form = MergeForm()
-    merge_form.person_id.choices = _person_choices(event)
     page = render_template(
         "attendance/sheet.html", event=event, rows=rows, totals=sheet.totals(rows),
         status_order=sheet.STATUS_ORDER, statuses=Status, errors=errors or [],
         override_form=OverrideForm(formdata=None), guest_form=GuestForm(formdata=None),
-        merge_form=merge_form, interval_form=IntervalForm(formdata=None),
+        unseen=_choices([row.record.person for row in rows if row.invitation_id
+                         and not row.sources and row.record.override_status is None]),
+        interval_form=IntervalForm(formdata=None),
         default_from=_local_input(event, event.start_at),
         default_to=_local_input(event, event.end_at),
         ended=event.end_at <= utcnow(), zone=viewer_zone(), one_day=timedelta(days=1))
     return page, status
 
 
-def _person_choices(event: Event) -> list[tuple[Any, str]]:
-    return [("", _("— choose —"))] + [(p.id, p.full_name) for p in _invited(event)]
+def _choices(people: list[Any]) -> list[tuple[Any, str]]:
+    """A select of people: the invited who were not seen are the likely match of a guest."""
+    return [("", _("— choose —"))] + [(p.id, p.full_name) for p in people]
 
 
 def _form_errors(form: Any) -> list[str]:
@@ -155,7 +156,7 @@ def sheet_merge(event_id: int, record_id: int) -> Any:
         return _sheet_page(event, [_("%(name)s is not a guest: there is nothing to merge.",
                                      name=record.display_name)], 400)
     form = MergeForm()
-    form.person_id.choices = _person_choices(event)
+    form.person_id.choices = _choices(_invited(event))
     if not form.validate():
         return _sheet_page(event, _form_errors(form), 400)
     if form.person_id.data is not None:

@@ -121,3 +121,18 @@ def test_receivers_hear_of_each_finalised_event_and_a_failing_one_harms_nothing(
     assert heard == [(event.id, 3)]
     names = {r.display_name for r in db.session.scalars(select(Attendance))}
     assert "half-done" not in names and len(names) == 3
+
+
+def test_an_event_that_fails_does_not_hold_up_the_others(event, make_event, monkeypatch) -> None:
+    later = make_event(title="Круглый стол", start=event.start_at + timedelta(hours=2))
+    real = services.finalise
+
+    def finalise(target, now=None):  # type: ignore[no-untyped-def]
+        if target.id == event.id:
+            raise RuntimeError("broken data")
+        return real(target, now=now)
+
+    monkeypatch.setattr(services, "finalise", finalise)
+    with time_machine.travel(later.end_at + timedelta(minutes=20)):
+        assert jobs.finalise_due() == 1
+        assert jobs.due_events(later.end_at + timedelta(minutes=20)) == [event.id]

@@ -319,3 +319,13 @@ def test_the_event_page_leads_organisers_to_the_sheet_and_others_to_their_record
         page = client.get(f"/events/{event.id}").get_data(as_text=True)
     assert f'href="/events/{event.id}/attendance"' not in page
     assert f'href="/events/{event.id}/attendance/me"' in page
+
+
+def test_a_guest_row_offers_the_invited_people_who_were_not_seen(organiser, event, people,
+                                                                  held) -> None:
+    page = organiser.get(_url(event)).get_data(as_text=True)
+    options = page[page.index('name="person_id"'):page.index("</select>",
+                                                              page.index('name="person_id"'))]
+    assert people.other_teacher.full_name.split()[0] in options
+    assert people.teacher.full_name.split()[0] not in options
+    assert held.surname not in options
