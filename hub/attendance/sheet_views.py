@@ -237,7 +237,7 @@ def _parse_rules(form: Any) -> tuple[dict[EventFormat, credit.Rule], dict[str, s
         for name, high in (("percent", 100), ("late", rules.MAX_LATE_MINUTES)):
             key = f"{name}-{fmt.value}"
             raw = (form.get(key) or "").strip()
-            if not raw.isdigit() or int(raw) > high:
+            if not (raw.isascii() and raw.isdigit()) or int(raw) > high:
                 errors[key] = (_("%(format)s: the presence must be a whole number from 0 to "
                                  "100 %%.", format=fmt.label) if name == "percent" else
                                _("%(format)s: the late minutes must be a whole number from 0 "

@@ -104,6 +104,7 @@ def test_checks_instead_and_late_minutes_are_saved(municipal) -> None:
     ({f"percent-{SEMINAR}": "101"}, "the presence must be a whole number from 0 to 100 %."),
     ({f"percent-{SEMINAR}": "-5"}, "the presence must be a whole number from 0 to 100 %."),
     ({f"percent-{SEMINAR}": "7.5"}, "the presence must be a whole number from 0 to 100 %."),
+    ({f"percent-{SEMINAR}": "²"}, "the presence must be a whole number from 0 to 100 %."),
     ({f"percent-{SEMINAR}": None}, "the presence must be a whole number from 0 to 100 %."),
     ({f"late-{SEMINAR}": "121"}, "the late minutes must be a whole number from 0 to 120."),
     ({f"late-{SEMINAR}": "час"}, "the late minutes must be a whole number from 0 to 120."),
