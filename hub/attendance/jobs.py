@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from hub.attendance import services
@@ -29,21 +29,31 @@ FINALISE_EVERY_SECONDS = 120
 BATCH = 50
 
 
-def due_events(now: datetime) -> list[int]:
-    """Ids of ended events whose records were never derived after the end, or are older than
-    the newest provider report of the event's rooms (one query)."""
+def _stale() -> ColumnElement[bool]:
+    """An event's records were never derived after its end, or are older than the newest
+    provider report of its rooms (or it has none yet)."""
     oldest_record = select(func.min(Attendance.computed_at)).where(
         Attendance.event_id == Event.id).scalar_subquery()
     newest_report = select(func.max(ProviderReport.received_at)).join(
         Room, Room.id == ProviderReport.room_id).where(Room.event_id == Event.id) \
         .scalar_subquery()
+    return or_(oldest_record.is_(None), oldest_record < Event.end_at,
+               oldest_record < newest_report)
+
+
+def due_events(now: datetime) -> list[int]:
+    """Ids of the events the job finalises now (one query)."""
     return list(db.session.scalars(
         select(Event.id).where(
             Event.end_at <= now - FINALISE_AFTER, Event.end_at > now - FINALISE_UNTIL,
-            Event.status.in_((EventStatus.SCHEDULED, EventStatus.COMPLETED)),
-            or_(oldest_record.is_(None), oldest_record < Event.end_at,
-                oldest_record < newest_report))
+            Event.status.in_((EventStatus.SCHEDULED, EventStatus.COMPLETED)), _stale())
         .order_by(Event.end_at).limit(BATCH)))
+
+
+def needs_finalising(event: Event, now: datetime) -> bool:
+    """Whether an ended event's records are stale (the sheet finalises it before showing)."""
+    return event.end_at <= now and db.session.scalar(
+        select(Event.id).where(Event.id == event.id, _stale())) is not None
 
 
 def finalise_due(now: datetime | None = None) -> int:
@@ -57,9 +67,7 @@ def finalise_due(now: datetime | None = None) -> int:
         if event is None:
             continue
         try:
-            records = services.finalise(event, now=now)
-            if records:
-                send_credited(event, records)
+            send_credited(event, services.finalise(event, now=now))
             db.session.commit()
         except IntegrityError:  # a join or another worker made the same row meanwhile
             db.session.rollback()

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from hub.attendance import credit, rules, services, sheet
-from hub.attendance.jobs import register_jobs
+from hub.attendance.jobs import needs_finalising, register_jobs
 from hub.attendance.models import Attendance, Status
 from hub.attendance.sheet_forms import GuestForm, IntervalForm, MergeForm, OverrideForm
 from hub.attendance.signals import send_credited
@@ -95,7 +95,10 @@ def _done(event: Event, message: str, records: list[Attendance]) -> Any:
 def sheet_page(event_id: int) -> Any:
     """Everyone expected and everyone seen, with their status and credit (organisers)."""
     event = _editable_event(event_id)
-    services.ensure_records(event)
+    if needs_finalising(event, utcnow()):  # ended, and the job has not caught up yet
+        send_credited(event, services.finalise(event))
+    elif event.end_at > utcnow():
+        services.ensure_records(event)
     db.session.commit()
     return _sheet_page(event)
 

@@ -32,7 +32,10 @@ credited = _signals.signal("attendance-credited")
 
 
 def send_credited(event: Event, records: Sequence[Attendance]) -> None:
-    """Call every receiver of `credited`, each in its own savepoint (a failure is logged)."""
+    """Call every receiver of `credited`, each in its own savepoint (a failure is logged);
+    nothing is sent for an event without records."""
+    if not records:
+        return
     for receiver in credited.receivers_for(event):
         try:
             with db.session.begin_nested():

@@ -13,7 +13,7 @@ import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from hub.attendance import services
+from hub.attendance import jobs, services
 from hub.attendance.models import Attendance, AttendanceInterval, AttendanceLog, Source, Status
 from hub.attendance.signals import credited
 from hub.extensions import db
@@ -329,3 +329,13 @@ def test_a_guest_row_offers_the_invited_people_who_were_not_seen(organiser, even
     assert people.other_teacher.full_name.split()[0] in options
     assert people.teacher.full_name.split()[0] not in options
     assert held.surname not in options
+
+
+def test_opening_the_sheet_after_the_event_finalises_it_when_the_job_has_not(
+        organiser, event, people) -> None:
+    _provider_report(event, [{"person_id": people.teacher.id, "joined_at": event.start_at,
+                              "left_at": event.end_at}])
+    with time_machine.travel(event.end_at + timedelta(minutes=5)):
+        page = organiser.get(_url(event)).get_data(as_text=True)
+    assert "Conference report" in page and "Credited hours: 3.0" in page
+    assert jobs.due_events(event.end_at + timedelta(minutes=20)) == []
