@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -116,7 +117,7 @@ def as_xlsx(event: Event, sheet: list[Row], zone: str) -> bytes:
     """The sheet as an Excel workbook: one sheet, the header frozen, times as dates."""
     book = Workbook()
     table = book.active
-    table.title = _("Attendance")
+    table.title = re.sub(r"[\[\]:*?/\\]", " ", _("Attendance"))[:31]  # Excel's limits
     table.append(_header(zone))
     for cell in table[1]:
         cell.font = Font(bold=True)
