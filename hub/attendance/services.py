@@ -186,7 +186,9 @@ def record_manual(record: Attendance, started_at: datetime, ended_at: datetime, 
 def import_provider(event: Event) -> int:
     """Bring the providers' stored attendance of the event's rooms into the records: each raw
     row once (matched to a person by our key or email when it was stored; else a guest record
-    by the name and email the provider gave). Returns the intervals imported."""
+    by the name and email the provider gave). Intervals whose raw row is gone (a fetch replaced
+    by a newer one) are dropped first. Returns the intervals imported."""
+    touched: dict[int, Attendance] = {record.id: record for record in _drop_orphans(event)}
     rows = db.session.execute(
         select(ProviderInterval, Person).join(ProviderReport)
         .join(Room, Room.id == ProviderInterval.room_id)
@@ -194,7 +196,6 @@ def import_provider(event: Event) -> int:
         .where(Room.event_id == event.id)
         .where(~select(AttendanceInterval.id).where(
             AttendanceInterval.provider_interval_id == ProviderInterval.id).exists())).all()
-    touched: dict[int, Attendance] = {}
     guests: dict[tuple[str, str], Attendance] = {}
     for raw, person in rows:
         if raw.joined_at is None:
@@ -214,6 +215,21 @@ def import_provider(event: Event) -> int:
     for record in touched.values():
         recompute(record)
     return sum(1 for raw, _ in rows if raw.joined_at is not None)
+
+
+def _drop_orphans(event: Event) -> list[Attendance]:
+    """Remove the event's imported intervals whose raw provider row is gone; returns their
+    records."""
+    orphans = list(db.session.scalars(
+        select(AttendanceInterval).join(Attendance)
+        .where(Attendance.event_id == event.id, AttendanceInterval.source == Source.PROVIDER)
+        .where(~select(ProviderInterval.id).where(
+            ProviderInterval.id == AttendanceInterval.provider_interval_id).exists())))
+    records = [interval.attendance for interval in orphans]
+    for interval, record in zip(orphans, records, strict=True):
+        record.intervals.remove(interval)
+    db.session.flush()
+    return records
 
 
 def _guest_record(event: Event, email: str, name: str) -> Attendance:

@@ -121,3 +121,25 @@ def test_overrides_and_guest_merges_are_logged(event, people) -> None:
         Attendance.event_id == event.id, Attendance.person_id.is_(None))) == 0
     assert db.session.scalar(select(db.func.count(AttendanceInterval.id)).where(
         AttendanceInterval.attendance_id == merged.id)) == 1
+
+
+def test_a_replaced_provider_fetch_replaces_the_imported_intervals(event, people) -> None:
+    _provider_report(event, [{"person_id": people.teacher.id, "joined_at": event.start_at,
+                              "left_at": event.end_at}])
+    with time_machine.travel(event.end_at + timedelta(minutes=20)):
+        services.finalise(event)
+        record = services.record_of(event, people.teacher)
+        assert record.minutes == 90
+        old = db.session.scalars(select(ProviderReport)).one()
+        room_id = old.room_id
+        db.session.delete(old)  # a newer fetch replaces the previous one
+        report = ProviderReport(room_id=room_id, kind="fetched", dedupe_key="fetched")
+        report.intervals = [ProviderInterval(
+            room_id=room_id, person_id=people.teacher.id, joined_at=event.start_at,
+            left_at=event.start_at + timedelta(minutes=30))]
+        db.session.add(report)
+        db.session.commit()
+        services.finalise(event)
+        db.session.commit()
+    assert record.minutes == 30 and not record.credited
+    assert len(record.intervals) == 1
