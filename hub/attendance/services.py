@@ -3,7 +3,9 @@
 Every function here changes the session and leaves the commit to its caller. After new
 evidence, `recompute(record)` derives the record's minutes, status and credit again
 (hub/attendance/credit.py); `recompute_event` does it for a whole event (after a rule change,
-a provider import, or when the event is finalised)."""
+a provider import, when the sheet is shown, or when the event is finalised). The evidence
+that streams in during a meeting (join clicks, presence reports) is only stored: its records
+are derived when somebody looks, and when the event is finalised."""
 
 from __future__ import annotations
 
@@ -146,7 +148,6 @@ def record_join(invitation: Invitation, *, ip: str, user_agent: str, client_key:
         source=Source.JOIN_LINK, started_at=now, ip=ip[:64], user_agent=user_agent[:300],
         client_key=client_key[:64]))
     db.session.flush()
-    recompute(record)
     return record
 
 
@@ -169,7 +170,6 @@ def record_presence(record: Attendance, *, client_key: str, ip: str, user_agent:
             ended_at=now + PRESENCE_GRACE, ip=ip[:64], user_agent=user_agent[:300],
             client_key=client_key[:64]))
     db.session.flush()
-    recompute(record)
 
 
 def record_manual(record: Attendance, started_at: datetime, ended_at: datetime, note: str,

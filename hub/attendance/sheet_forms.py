@@ -75,6 +75,6 @@ class IntervalForm(FlaskForm):
 
     started = DateTimeLocalField(_l("From"), format="%Y-%m-%dT%H:%M", validators=[
         InputRequired(_l("Give the time the person came."))])
-    ended = DateTimeLocalField(_l("To"), format="%Y-%m-%dT%H:%M", validators=[
+    ended = DateTimeLocalField(_l("Until"), format="%Y-%m-%dT%H:%M", validators=[
         InputRequired(_l("Give the time the person left."))])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])

@@ -97,8 +97,9 @@ def sheet_page(event_id: int) -> Any:
     event = _editable_event(event_id)
     if needs_finalising(event, utcnow()):  # ended, and the job has not caught up yet
         send_credited(event, services.finalise(event))
-    elif event.end_at > utcnow():
+    elif event.end_at > utcnow():  # during the meeting: joins and presence derived now
         services.ensure_records(event)
+        services.recompute_event(event)
     db.session.commit()
     return _sheet_page(event)
 
@@ -224,6 +225,9 @@ def my_attendance(event_id: int) -> Any:
     require(can_view_event(current_user, event))
     record = db.session.scalar(select(Attendance).where(
         Attendance.event_id == event.id, Attendance.person_id == current_user.id))
+    if record is not None and event.end_at > utcnow():  # evidence of the meeting so far
+        services.recompute(record)
+        db.session.commit()
     return render_template("attendance/mine.html", event=event, record=record,
                            sources=sorted({i.source for i in record.intervals}) if record
                            else [])

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from hub.attendance import links as join_links
 from hub.auth.permissions import (
     can_create_events,
     can_edit_event,
@@ -67,8 +68,6 @@ display.register(bp)
 PER_PAGE = 30
 #: Names of invitees shown on the event page (the rest on the responses page).
 NAMES_ON_PAGE = 100
-#: The join button shows this long before the start.
-JOIN_EARLY = timedelta(minutes=15)
 
 E = TypeVar("E")
 
@@ -413,7 +412,8 @@ def _page(event: Event, *, public: bool) -> dict[str, Any]:
         "speakers": [p.person for p in event.people if p.role == EventRole.SPEAKER],
         "moderators": [p.person for p in event.people if p.role == EventRole.MODERATOR],
         "organisers": [p.person for p in event.people if p.role == EventRole.ORGANISER],
-        "in_window": event.start_at - JOIN_EARLY <= now < event.end_at
+        # The join button shows while the personal join link lets people in.
+        "in_window": join_links.window(event)[0] <= now < event.end_at
         and event.status == EventStatus.SCHEDULED,
         "ended": event.end_at <= now,
         "places_left": audience.places_left(event) if event.capacity else None,

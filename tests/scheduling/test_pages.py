@@ -355,8 +355,8 @@ def test_the_join_button_shows_in_the_event_window_only(people, login_as):
     db.session.commit()
     client = login_as(people.teacher)
     page = text(client.get(f"/events/{event.id}"))
-    assert "Join the meeting" not in page and "15 minutes before the start" in page
-    event.start_at = utcnow() + timedelta(minutes=10)
+    assert "Join the meeting" not in page and "30 minutes before the start" in page
+    event.start_at = utcnow() + timedelta(minutes=25)
     event.end_at = utcnow() + timedelta(hours=1)
     db.session.commit()
     page = text(client.get(f"/events/{event.id}"))
