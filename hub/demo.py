@@ -31,6 +31,7 @@ from hub.demo_term import build_term
 from hub.directory.models import Category, Organisation, OrgKind, Person, Role
 from hub.directory.services import create_network, create_organisation
 from hub.extensions import db
+from hub.reports.demo import seed_reports
 
 DEFAULT_SEED = 2026
 #: The password of the demo sign-in accounts (and of every coordinator in the demo town).
@@ -504,6 +505,8 @@ def _build(rng: random.Random, now: datetime) -> DemoResult:
     reconcile_upcoming(limit=None)  # every upcoming event gets its Jitsi room
     seed_boards(rng, now)
     seed_attendance(rng, now)
+    municipal = session.scalars(select(Person).where(Person.email == MUNICIPAL_EMAIL)).one()
+    seed_reports(rng, municipal, int(SCHOOL_YEAR[:4]), now)
     order = {Role.MUNICIPAL_COORDINATOR: 0, Role.ORG_COORDINATOR: 1, Role.TEACHER: 2}
     accounts.sort(key=lambda a: order[a.role])
     return DemoResult(organisations=len(orgs), people=len(rows), networks=len(networks),

@@ -260,3 +260,18 @@ def test_held_events_have_attendance_with_credit(town) -> None:  # type: ignore[
             Attendance.event_id == event.id)).all()
         assert records and any(r.credited for r in records), event.title
         assert all(r.hours == (round(event.hours, 2) if r.credited else 0) for r in records)
+
+
+def test_the_demo_has_certificates_and_report_periods(town) -> None:  # type: ignore[no-untyped-def]
+    from hub.attendance.models import Attendance
+    from hub.growth.models import Certificate
+    from hub.reports.models import OrgReport, ReportPeriod, ReportStatus
+
+    credited = db.session.scalar(select(func.count(Attendance.id)).where(
+        Attendance.credited.is_(True), Attendance.person_id.is_not(None)))
+    assert credited and _count(Certificate) == credited
+    assert [p.deadline.strftime("%d.%m") for p in db.session.scalars(
+        select(ReportPeriod).order_by(ReportPeriod.id))] == ["13.12", "01.06"]
+    submitted = db.session.scalars(select(OrgReport)).all()
+    assert len(submitted) == 5 and all(r.status == ReportStatus.SUBMITTED and r.figures
+                                       for r in submitted)

@@ -1,6 +1,7 @@
 """Demo attendance: for every event of the demo term that has been held, the evidence a real
 meeting leaves (join clicks, pages left open, the organiser's marks), then each event
-finalised by the real services, so sheets, portfolios and reports have something to show."""
+finalised by the real services and its credit announced (certificates follow), so sheets,
+portfolios, certificates and reports have something to show."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from hub.attendance import services
 from hub.attendance.models import AttendanceInterval, Source, Status
+from hub.attendance.signals import send_credited
 from hub.extensions import db
 from hub.scheduling.models import Event, EventStatus, InvitationState, PartStat
 
@@ -37,6 +39,7 @@ def seed_attendance(rng: random.Random, now: datetime) -> int:
                 _attend(rng, event, services.record_of(event, invitation.person))
         records = services.finalise(event, now=now)
         _excuse_one(rng, records, event)
+        send_credited(event, records)  # certificates, as for a real event
         made += len(records)
     db.session.flush()
     return made
