@@ -79,6 +79,12 @@ def _export(person_id: int | None, kind: str) -> Any:
     return response
 
 
+@bp.app_template_global("may_view_portfolio")
+def may_view_portfolio(person: Person) -> bool:
+    """Whether the signed-in viewer may open this person's portfolio (the directory's page)."""
+    return current_user.is_authenticated and can_view_portfolio(current_user, person)
+
+
 @bp.get("/portfolio")
 @login_required
 def portfolio():  # type: ignore[no-untyped-def]

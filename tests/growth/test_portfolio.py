@@ -220,3 +220,13 @@ def test_the_xlsx_export(client, login_as, record, people) -> None:
     totals = {row[0]: row[1] for row in book["Totals"].iter_rows(values_only=True) if row}
     assert totals["Credited hours"] == 4.5 and totals["Credited events"] == 3
     assert totals["Webinar"] == 1
+
+
+def test_the_directory_page_links_the_portfolio_for_those_who_may_see_it(
+        client, login_as, people, other_coordinator) -> None:
+    link = f'href="/people/{people.teacher.id}/portfolio"'
+    login_as(people.coordinator)
+    assert link in client.get(f"/people/{people.teacher.id}").get_data(as_text=True)
+    login_as(other_coordinator)
+    page = client.get(f"/people/{people.teacher.id}")
+    assert page.status_code != 200 or link not in page.get_data(as_text=True)
