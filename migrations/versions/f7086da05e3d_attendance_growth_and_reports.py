@@ -232,7 +232,7 @@ def upgrade():
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('level', sa.Integer(), server_default='2', nullable=False))
         batch_op.add_column(sa.Column('required_checks', sa.Integer(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('auto_certificates', sa.Boolean(), server_default=sa.text('1'), nullable=False))
+        batch_op.add_column(sa.Column('auto_certificates', sa.Boolean(), server_default=sa.true(), nullable=False))
 
     with op.batch_alter_table('series', schema=None) as batch_op:
         batch_op.add_column(sa.Column('completion_percent', sa.Integer(), server_default='80', nullable=False))
