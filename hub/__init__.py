@@ -87,6 +87,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from hub.archive.views import bp as archive_bp
     from hub.attendance.views import bp as attendance_bp
     from hub.auth.views import bp as auth_bp
     from hub.board import events as board_events  # noqa: F401  (socket handlers)
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance_bp)
     app.register_blueprint(growth_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(archive_bp)
     board_live.install()
     if app.config.get("DEV_MAIL"):
         app.register_blueprint(dev_mail_bp)

@@ -1,5 +1,11 @@
 """Every domain's models, imported in one place so that metadata knows all tables."""
 
+from hub.archive.models import (
+    DigestSubscription,
+    Material,
+    MaterialAuthor,
+    MaterialTag,
+)
 from hub.attendance.models import (
     Attendance,
     AttendanceInterval,
@@ -66,5 +72,6 @@ __all__ = [
     "ProviderReport", "Room", "RoomRegistration", "Board", "BoardChange", "BoardImage",
     "Comment", "Post", "Reaction", "Section", "Attendance", "AttendanceInterval",
     "AttendanceLog", "CheckIn", "CheckRound", "CreditRule", "Certificate", "FeedbackRequest",
-    "InternshipCompletion", "OrgReport", "ReportPeriod",
+    "InternshipCompletion", "OrgReport", "ReportPeriod", "DigestSubscription", "Material",
+    "MaterialAuthor", "MaterialTag",
 ]
