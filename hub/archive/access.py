@@ -1,6 +1,7 @@
 """Who may find and open a material, as a Python check for one material and as a SQL condition
-for lists and search (they agree, but for the event's editors, who manage an unpublished material from the
-event's page rather than find it in the bank: tests/archive/test_access_rules.py).
+for lists and search. They agree, but for the event's editors, who manage an unpublished
+material from the event's page rather than find it in the bank
+(tests/archive/test_access_rules.py).
 
 - everyone (anonymous visitors included): published public materials;
 - signed-in people: also published materials of the networks their organisation belongs to

@@ -97,12 +97,9 @@ def _recompute_chunk(event_ids: list[int], rules: dict[EventFormat, credit.Rule]
         by_event[event.id].append(record)
         before, stamp = _state(record), record.computed_at
         passed = checks.get(record.id, 0)
-        services._apply(record, credit.evaluate(
-            intervals=services.spans(record.intervals, event, event.id in reported),
-            start=event.start_at, end=event.end_at, checks_passed=passed,
-            required_checks=event.required_checks, role=record.role,
-            rule=rules[event.format], held=services._held(event, now),
-            override=record.override_status), passed, event)
+        services.derive(record, event, rule=rules[event.format],
+                        provider_data=event.id in reported, checks_passed=passed,
+                        held=services.held(event, now))
         if _state(record) == before:
             record.computed_at = stamp  # nothing changed: nothing written
         else:

@@ -273,33 +273,35 @@ def recompute(record: Attendance, *, rule: credit.Rule | None = None,
               provider_data: bool | None = None, now: datetime | None = None) -> None:
     """Derive the record's minutes, status and credit from its evidence."""
     event = record.event
-    now = now or utcnow()
     if provider_data is None:
         provider_data = _has_provider_data(event.id)
-    if rule is None:
-        rule = credit.rules()[event.format]
     checks = db.session.scalar(select(db.func.count(CheckIn.id)).where(
         CheckIn.attendance_id == record.id)) or 0
+    derive(record, event, rule=rule or credit.rules()[event.format],
+           provider_data=provider_data, checks_passed=checks, held=held(event, now or utcnow()))
+
+
+def derive(record: Attendance, event: Event, *, rule: credit.Rule, provider_data: bool,
+           checks_passed: int, held: bool) -> None:
+    """Evaluate the record by the rule (hub/attendance/credit.py) and store the outcome: the
+    one place every recomputation goes through."""
     outcome = credit.evaluate(
         intervals=spans(record.intervals, event, provider_data), start=event.start_at,
-        end=event.end_at, checks_passed=checks, required_checks=event.required_checks,
-        role=record.role, rule=rule, held=_held(event, now), override=record.override_status)
-    _apply(record, outcome, checks, event)
-
-
-def _held(event: Event, now: datetime) -> bool:
-    return event.end_at <= now and event.status not in (EventStatus.CANCELLED,
-                                                          EventStatus.DRAFT)
-
-
-def _apply(record: Attendance, outcome: credit.Outcome, checks: int, event: Event) -> None:
+        end=event.end_at, checks_passed=checks_passed, required_checks=event.required_checks,
+        role=record.role, rule=rule, held=held, override=record.override_status)
     record.computed_status = outcome.status
     record.minutes = outcome.minutes
     record.first_seen_at, record.last_seen_at = outcome.first_seen, outcome.last_seen
-    record.checks_passed = checks
+    record.checks_passed = checks_passed
     record.credited = outcome.credited
     record.hours = round(event.hours, 2) if outcome.credited else 0.0
     record.computed_at = utcnow()
+
+
+def held(event: Event, now: datetime) -> bool:
+    """Whether the event has taken place (ended, and neither cancelled nor a draft)."""
+    return event.end_at <= now and event.status not in (EventStatus.CANCELLED,
+                                                          EventStatus.DRAFT)
 
 
 def ensure_records(event: Event) -> None:
@@ -331,14 +333,10 @@ def recompute_event(event: Event, *, rule: credit.Rule | None = None,
             .join(Attendance).where(Attendance.event_id == event.id)
             .group_by(CheckIn.attendance_id)):
         checks[attendance_id] = count
-    held = _held(event, now or utcnow())
+    taken_place = held(event, now or utcnow())
     for record in records:
-        outcome = credit.evaluate(
-            intervals=spans(record.intervals, event, provider_data), start=event.start_at,
-            end=event.end_at, checks_passed=checks[record.id],
-            required_checks=event.required_checks, role=record.role, rule=rule, held=held,
-            override=record.override_status)
-        _apply(record, outcome, checks[record.id], event)
+        derive(record, event, rule=rule, provider_data=provider_data,
+               checks_passed=checks[record.id], held=taken_place)
     return records
 
 
