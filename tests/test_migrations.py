@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from config import database_url
 from hub import create_app
+from hub.archive import search_schema
 from hub.extensions import db
 from tests.conftest import PG_URL
 
@@ -40,7 +41,8 @@ def _diff(uri: str) -> list:
     engine = create_engine(uri)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(conn, opts={
+                "compare_type": True, "include_name": search_schema.include_name})
             return compare_metadata(context, db.metadata)
     finally:
         engine.dispose()

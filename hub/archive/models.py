@@ -100,6 +100,12 @@ class Material(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: The title, the description and the tags' labels as the search indexes them (folded
+    #: words, hub/archive/search_text.py), kept up to date on every flush by
+    #: hub/archive/search_index.py; hub/archive/search_schema.py builds the index over them.
+    search_title: Mapped[str] = mapped_column(Text, default="", deferred=True)
+    search_description: Mapped[str] = mapped_column(Text, default="", deferred=True)
+    search_tags: Mapped[str] = mapped_column(Text, default="", deferred=True)
 
     event: Mapped[Event | None] = relationship()
     plan_item: Mapped[PlanItem | None] = relationship()
@@ -160,3 +166,9 @@ class DigestSubscription(db.Model):
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     person: Mapped[Person] = relationship()
+
+
+# The search index: its DDL made and dropped with the material table, its upkeep on flush.
+from hub.archive import search_index, search_schema  # noqa: E402,F401
+
+search_schema.attach(Material.__table__)
