@@ -112,6 +112,19 @@ class Config:
     #: minute).
     PRESENCE_RATE_LIMIT = "12 per minute"
 
+    #: The methodical bank: the largest file accepted (its upload form raises the request
+    #: limit above MAX_CONTENT_LENGTH to this plus ARCHIVE_FORM_ALLOWANCE, for its routes only).
+    ARCHIVE_MAX_BYTES = 100 * 1024 * 1024
+    ARCHIVE_FORM_ALLOWANCE = 1024 * 1024
+    #: Where files are kept: "local" (instance/materials) or "s3" (an S3-compatible store).
+    ARCHIVE_STORAGE = "local"
+    ARCHIVE_S3_BUCKET = ""
+    #: Empty for AWS itself; e.g. https://storage.yandexcloud.net or a MinIO server's URL.
+    ARCHIVE_S3_ENDPOINT_URL = ""
+    ARCHIVE_S3_ACCESS_KEY = ""
+    ARCHIVE_S3_SECRET_KEY = ""
+    ARCHIVE_S3_REGION = ""
+
 
 class DevelopmentConfig(Config):
     """`make run`: SQLite under instance/, mail kept in the outbox and shown at /dev/mail."""
@@ -177,6 +190,10 @@ class ProductionConfig(Config):
         self.JITSI_BASE_URL = env.get("JITSI_BASE_URL", self.JITSI_BASE_URL)
         self.OUTBOX_WORKER_IN_PROCESS = env.get("OUTBOX_WORKER_IN_PROCESS", "").lower() in (
             "1", "true", "yes")
+        self.ARCHIVE_MAX_BYTES = int(env.get("ARCHIVE_MAX_BYTES", self.ARCHIVE_MAX_BYTES))
+        self.ARCHIVE_STORAGE = env.get("ARCHIVE_STORAGE", self.ARCHIVE_STORAGE)
+        for name in ("BUCKET", "ENDPOINT_URL", "ACCESS_KEY", "SECRET_KEY", "REGION"):
+            setattr(self, f"ARCHIVE_S3_{name}", env.get(f"ARCHIVE_S3_{name}", ""))
 
 
 CONFIGS = {

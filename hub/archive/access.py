@@ -73,13 +73,14 @@ def visible(user: Person | None, *, in_bank: bool = True,
     """The SQL condition on Material for what `user` may find (see the module docstring)."""
     now = now or utcnow()
     shown = Material.published.is_(True)
+    in_time: ColumnElement[bool] = true()
     if in_bank:
         ended = select(Event.id).where(Event.id == Material.event_id, Event.end_at <= now)
-        shown = and_(shown, or_(Material.event_id.is_(None), ended.exists()))
+        in_time = or_(Material.event_id.is_(None), ended.exists())
     if user is None or not user.is_authenticated:
-        return and_(shown, Material.visibility == Visibility.PUBLIC)
+        return and_(in_time, shown, Material.visibility == Visibility.PUBLIC)
     if is_municipal(user):
-        return shown if in_bank else true()
+        return in_time
     my_networks = select(NetworkMember.network_id).where(
         NetworkMember.organisation_id == user.organisation_id)
     partner_orgs = select(NetworkMember.organisation_id).where(
@@ -96,4 +97,4 @@ def visible(user: Person | None, *, in_bank: bool = True,
                                               MaterialAuthor.person_id == user.id).exists(),
               and_(Material.organisation_id == user.organisation_id,
                    true() if is_coordinator_of(user, user.organisation_id) else false()))
-    return or_(and_(shown, readable), own)
+    return and_(in_time, or_(and_(shown, readable), own))
