@@ -22,6 +22,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from hub.archive.demo import seed_materials
 from hub.attendance.demo import seed_attendance
 from hub.auth.passwords import hash_password
 from hub.board.demo import seed_boards
@@ -507,6 +508,7 @@ def _build(rng: random.Random, now: datetime) -> DemoResult:
     seed_attendance(rng, now)
     municipal = session.scalars(select(Person).where(Person.email == MUNICIPAL_EMAIL)).one()
     seed_reports(rng, municipal, int(SCHOOL_YEAR[:4]), now)
+    seed_materials(rng, now)
     order = {Role.MUNICIPAL_COORDINATOR: 0, Role.ORG_COORDINATOR: 1, Role.TEACHER: 2}
     accounts.sort(key=lambda a: order[a.role])
     return DemoResult(organisations=len(orgs), people=len(rows), networks=len(networks),
