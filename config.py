@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -190,10 +191,24 @@ class ProductionConfig(Config):
         self.JITSI_BASE_URL = env.get("JITSI_BASE_URL", self.JITSI_BASE_URL)
         self.OUTBOX_WORKER_IN_PROCESS = env.get("OUTBOX_WORKER_IN_PROCESS", "").lower() in (
             "1", "true", "yes")
-        self.ARCHIVE_MAX_BYTES = int(env.get("ARCHIVE_MAX_BYTES", self.ARCHIVE_MAX_BYTES))
-        self.ARCHIVE_STORAGE = env.get("ARCHIVE_STORAGE", self.ARCHIVE_STORAGE)
+        self._archive_settings(env)
+
+    def _archive_settings(self, env: Mapping[str, str]) -> None:
+        """The methodical bank's file limit and store (ARCHIVE_*)."""
+        try:
+            self.ARCHIVE_MAX_BYTES = int(env.get("ARCHIVE_MAX_BYTES", self.ARCHIVE_MAX_BYTES))
+        except ValueError:
+            raise ConfigError("ARCHIVE_MAX_BYTES must be a number of bytes "
+                              "(e.g. 104857600 for 100 MB).") from None
+        self.ARCHIVE_STORAGE = env.get("ARCHIVE_STORAGE", self.ARCHIVE_STORAGE).lower()
         for name in ("BUCKET", "ENDPOINT_URL", "ACCESS_KEY", "SECRET_KEY", "REGION"):
             setattr(self, f"ARCHIVE_S3_{name}", env.get(f"ARCHIVE_S3_{name}", ""))
+        if self.ARCHIVE_STORAGE not in ("local", "s3"):
+            raise ConfigError("ARCHIVE_STORAGE must be local or s3.")
+        if self.ARCHIVE_STORAGE == "s3" and not self.ARCHIVE_S3_BUCKET:
+            raise ConfigError("ARCHIVE_STORAGE=s3 needs ARCHIVE_S3_BUCKET (and usually "
+                              "ARCHIVE_S3_ENDPOINT_URL, ARCHIVE_S3_ACCESS_KEY, "
+                              "ARCHIVE_S3_SECRET_KEY, ARCHIVE_S3_REGION).")
 
 
 CONFIGS = {

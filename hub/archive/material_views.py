@@ -74,6 +74,14 @@ def too_large(error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
         if _may_add(event, plan_item):
             form = _prepared_form(MaterialForm(formdata=None), event, plan_item, None)
             return _render_form(form, event, plan_item, None, error=message, status=413)
+    if request.endpoint == "archive.material_edit" and current_user.is_authenticated:
+        material = db.session.get(Material, (request.view_args or {}).get("material_id", 0))
+        if material is not None and may_manage(current_user, material):
+            form = _prepared_form(MaterialForm(formdata=None), material.event,
+                                  material.plan_item, material)
+            _filled(form, material)
+            return _render_form(form, material.event, material.plan_item, material,
+                                error=message, status=413)
     return render_template("core/error.html", code=413, message=message), 413
 
 
@@ -143,7 +151,10 @@ def _prepared_form(form: MaterialForm, event: Event | None, plan_item: PlanItem 
     people = _event_people(event)
     form.event_authors.choices = [(p.id, p.full_name) for p in people]
     if material is None and not form.is_submitted():
-        form.authors.data = current_user.email
+        if current_user.id in {p.id for p in people}:
+            form.event_authors.data = [current_user.id]
+        else:
+            form.authors.data = current_user.email
         source = event or plan_item
         form.format.data = int(source.format) if source is not None else None
         if event is not None and event.network_id in {n.id for n in networks}:
@@ -259,8 +270,10 @@ def _managed(material_id: int) -> Material:
 @bp.get("/materials/<int:material_id>")
 def material(material_id: int):  # type: ignore[no-untyped-def]
     material = _material(material_id)
+    event_link = material.event is not None and current_user.is_authenticated and (
+        can_view_event(current_user, material.event))
     return render_template("archive/material.html", material=material, MaterialKind=MaterialKind,
-                           can_manage=may_manage(current_user, material),
+                           can_manage=may_manage(current_user, material), event_link=event_link,
                            size=megabytes(material.size) if material.size else None)
 
 
@@ -298,12 +311,12 @@ def material_edit(material_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def material_delete(material_id: int):  # type: ignore[no-untyped-def]
     material = _managed(material_id)
-    event_id = material.event_id
+    event = material.event
     services.delete_material(material)
     db.session.commit()
     flash(_("The material is deleted."), "success")
-    if event_id is not None:
-        return redirect(url_for("scheduling.event", event_id=event_id))
+    if event is not None and can_view_event(current_user, event):
+        return redirect(url_for("scheduling.event", event_id=event.id) + "#materials")
     return redirect(url_for(".bank_search"))
 
 

@@ -331,19 +331,17 @@ def update_material(material: Material, details: Details, *, url: str | None = N
             new_url = clean_url(url)
         except MaterialError as error:
             errors.update(error.errors)
-    upload = None
+    upload, too_large = None, False
     if stream is not None and material.kind == MaterialKind.FILE:
         try:
             upload = _checked(stream, filename)
         except MaterialError as error:
-            if errors or error.too_large:
-                error.errors.update(errors)
-                raise error from None
             errors.update(error.errors)
+            too_large = error.too_large
     if errors:
         if upload is not None:
             upload.close()
-        raise MaterialError(errors)
+        raise MaterialError(errors, too_large=too_large)
     material.url = new_url
     _apply(material, details, organisation_id)
     if upload is not None:

@@ -48,7 +48,12 @@ def test_the_organiser_adds_a_link_to_the_event(client, login_as, people, event)
     login_as(people.coordinator)
     page = client.get(f"/materials/new?event={event.id}")
     assert page.status_code == 200
-    assert people.coordinator.email in text(page) and event.title in text(page)
+    assert event.title in text(page)  # the organiser, among the event's people, is ticked
+    assert (f'<input checked id="event_authors-0" name="event_authors" type="checkbox" '
+            f'value="{people.coordinator.id}">') in text(page)
+    login_as(people.municipal)  # not among them: their address is filled in
+    assert people.municipal.email in text(client.get(f"/materials/new?event={event.id}"))
+    login_as(people.coordinator)
     response = client.post(f"/materials/new?event={event.id}", data=link_form(
         authors=people.coordinator.email, topics="Робототехника, Bee-Bot,  робототехника ",
         age_groups="5–6 лет; Подготовительная группа"))
@@ -210,7 +215,7 @@ def test_delete_removes_the_file(client, login_as, people, event, file_material)
     login_as(people.coordinator)
     response = client.post(f"/materials/{file_material.id}/delete")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/events/{event.id}")
+    assert response.headers["Location"].endswith(f"/events/{event.id}#materials")
     assert count() == 0 and not storage().exists(key)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from config import ConfigError, ProductionConfig
 from hub.archive.models import Material
 from hub.archive.storage import (
     LocalStorage,
@@ -86,6 +87,28 @@ def test_local_storage_writes_whole_files_or_nothing(tmp_path: Path):
     with store.open(key) as stream:
         assert stream.read() == b"old version"  # the earlier file is untouched
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [key]  # no temporary left
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"ARCHIVE_STORAGE": "s3"}, "needs ARCHIVE_S3_BUCKET"),
+    ({"ARCHIVE_STORAGE": "ftp"}, "local or s3"),
+    ({"ARCHIVE_MAX_BYTES": "100MB"}, "number of bytes"),
+])
+def test_production_refuses_incomplete_store_settings(settings, message):
+    environ = {"SECRET_KEY": "a-long-random-production-secret", "DATABASE_URL": "postgresql://h/d",
+               **settings}
+    with pytest.raises(ConfigError, match=message):
+        ProductionConfig(environ)
+
+
+def test_production_reads_the_store_settings():
+    config = ProductionConfig({
+        "SECRET_KEY": "a-long-random-production-secret", "DATABASE_URL": "postgresql://h/d",
+        "ARCHIVE_STORAGE": "S3", "ARCHIVE_S3_BUCKET": "bank", "ARCHIVE_MAX_BYTES": "52428800",
+        "ARCHIVE_S3_ENDPOINT_URL": "https://storage.yandexcloud.net"})
+    assert (config.ARCHIVE_STORAGE, config.ARCHIVE_S3_BUCKET, config.ARCHIVE_MAX_BYTES) == (
+        "s3", "bank", 50 * 1024 * 1024)
+    assert config.ARCHIVE_S3_ENDPOINT_URL == "https://storage.yandexcloud.net"
 
 
 def test_the_default_store_is_under_the_instance_folder(app):

@@ -10,6 +10,7 @@ import pytest
 from hub.archive import uploads
 from hub.archive.material_views import upload_limit
 from hub.archive.models import Material
+from hub.archive.storage import storage
 from hub.archive.uploads import UploadRejected, check_upload, clean_filename, sniff
 from hub.extensions import db
 from tests.archive import material_files as files
@@ -153,6 +154,12 @@ def test_the_upload_routes_limit_is_derived_from_the_bank_limit(app, client, log
     assert response.status_code == 413
     assert "The file is too large: at most" in text(response)
     assert db.session.scalar(db.select(db.func.count(Material.id))) == 1
+    material = db.session.scalar(db.select(Material))
+    replaced = files.upload(client, b"%PDF-" + bytes(12_000), "bigger.pdf",
+                            url=f"/materials/{material.id}/edit")
+    assert replaced.status_code == 413
+    assert "The file is too large: at most" in text(replaced) and "Edit material" in text(replaced)
+    assert storage().exists(material.storage_key)
 
 
 def test_the_default_limits(app):
