@@ -329,3 +329,31 @@ def test_recordings_are_added_once_per_url(app, people, event):
     with pytest.raises(MaterialError):
         services.add_recording(event, "javascript:alert(1)", "Запись")
     assert count() == 2
+
+
+def test_tampered_choices_get_messages_not_500(client, login_as, people):
+    login_as(people.teacher)
+    response = client.post("/materials/new", data=link_form(
+        kind="evil", visibility="abc", format="abc", network_id="abc", event_authors="abc"))
+    assert response.status_code == 400
+    assert count() == 0
+
+
+def test_a_plan_items_material(client, login_as, people, network):
+    from hub.scheduling.models import Plan, PlanItem
+
+    plan = Plan(network=network)
+    item = PlanItem(plan=plan, year=2027, month=2, topic="Ранняя профориентация",
+                    format=EventFormat.METHODICAL_WEEK,
+                    responsible_id=people.coordinator.organisation_id)
+    db.session.add_all([plan, item])
+    db.session.commit()
+    for person, status in ((people.teacher, 200), (people.other_teacher, 403),
+                           (people.coordinator, 200)):
+        login_as(person)
+        assert client.get(f"/materials/new?plan_item={item.id}").status_code == status
+    response = client.post(f"/materials/new?plan_item={item.id}", data=link_form(format=""))
+    assert response.status_code == 302
+    material = db.session.scalar(db.select(Material))
+    assert (material.plan_item_id, material.format, material.event_id) == (
+        item.id, EventFormat.METHODICAL_WEEK, None)
