@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import time_machine
 from sqlalchemy import select
 
+from hub.archive import services
 from hub.archive.after_event import WINDOW, export_due_boards
 from hub.archive.models import Material, MaterialKind
 from hub.board import services as board_services
 from hub.board.access import Viewer, person_key
 from hub.extensions import db
 from hub.scheduling.models import Event, EventStatus
-
-pytest.importorskip("hub.archive.services", reason="the materials services are not there yet")
 
 
 def _post(event: Event, person, body: str = "Идея: квест с Bee-Bot") -> None:  # type: ignore[no-untyped-def]
@@ -54,7 +52,7 @@ def test_a_board_change_refreshes_it_and_unpublished_stays_unpublished(event, pe
         export_due_boards()
     [export] = _exports(event)
     first_key = export.storage_key
-    export.published = False  # the organiser unpublished it
+    services.set_published(export, False)  # the organiser unpublished it
     db.session.commit()
     with time_machine.travel(event.end_at + timedelta(minutes=20)):
         board = board_services.ensure_board(event)

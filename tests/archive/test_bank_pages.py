@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from markupsafe import escape
 
+from hub.archive import search
 from hub.archive.models import Visibility
 from hub.core.types import utcnow
 from hub.extensions import db
@@ -24,12 +25,7 @@ def text(response) -> str:  # type: ignore[no-untyped-def]
     return response.get_data(as_text=True)
 
 
-@pytest.fixture
-def search_module():  # type: ignore[no-untyped-def]
-    return pytest.importorskip("hub.archive.search", reason="the search module is not there yet")
-
-
-def test_a_word_form_finds_a_title_with_another_form(search_module, client, make_material):
+def test_a_word_form_finds_a_title_with_another_form(client, make_material):
     make_material(MASTER_CLASS, fmt=EventFormat.MASTER_CLASS, year=2025)
     make_material("Чек-лист «Робототехника в старшей группе»")
     page = text(client.get("/bank", query_string={"q": "мультипликацией"}))
@@ -38,7 +34,7 @@ def test_a_word_form_finds_a_title_with_another_form(search_module, client, make
     assert "Робототехника в старшей группе" not in page
 
 
-def test_filters_narrow_the_results(search_module, client, make_material):
+def test_filters_narrow_the_results(client, make_material):
     make_material("Игры с Bee-Bot", topics=("Робототехника",), ages=("5–6 лет",), year=2026)
     make_material("Игры с конструктором", topics=("Робототехника",), ages=("3–4 года",),
                   year=2025, fmt=EventFormat.WEBINAR)
@@ -51,11 +47,11 @@ def test_filters_narrow_the_results(search_module, client, make_material):
     assert ">Робототехника</option>" in page and ">2025/2026</option>" in page
 
 
-def test_a_bad_query_gets_a_clear_message(search_module, client, make_material):
+def test_a_bad_query_gets_a_clear_message(client, make_material):
     make_material()
     for bad in ("!!! ???", "слово " * 200):
-        with pytest.raises(search_module.QueryError) as caught:
-            search_module.clean_query(bad)
+        with pytest.raises(search.QueryError) as caught:
+            search.clean_query(bad)
         response = client.get("/bank", query_string={"q": bad})
         assert response.status_code == 200
         page = text(response)

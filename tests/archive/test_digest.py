@@ -53,6 +53,7 @@ def test_one_letter_per_subscriber_with_what_each_may_see(people, network, make_
                   created_at=utcnow() - timedelta(days=1))
     make_material("Старый чек-лист", created_at=utcnow() - timedelta(days=20))
     make_material("Неопубликованный черновик", published=False)
+    people.other_teacher.locale = "ru"
     _subscribe(people.teacher, people.other_teacher)
     assert digest.send_due_digests() == 2
     db.session.commit()
@@ -62,6 +63,7 @@ def test_one_letter_per_subscriber_with_what_each_may_see(people, network, make_
     assert "Открытые методические рекомендации" in mine and "Конспект только для своих" in mine
     assert "Открытые методические рекомендации" in theirs
     assert "Конспект только для своих" not in theirs
+    assert mine.startswith("Hello") and theirs.startswith("Здравствуйте")  # each one's language
     for text in (mine, theirs):
         assert "Старый чек-лист" not in text and "Неопубликованный черновик" not in text
         assert "/bank/digest/unsubscribe/" in text
