@@ -31,6 +31,17 @@ TOPICS = ("Робототехника", "Ранняя профориентаци
           "Преемственность", "Работа с родителями", "Конструирование", "Цифровая лаборатория",
           "ТРИЗ", "Безопасность", "Семейное чтение", "Наставничество")
 AGES = ("3–4 года", "4–5 лет", "5–6 лет", "6–7 лет")
+#: Word stems of a title → the topic it is about (the other topics are drawn at random).
+TOPIC_HINTS = (("робототехн", "Робототехника"), ("инженер", "Робототехника"),
+               ("bee-bot", "Робототехника"), ("лего", "Конструирование"),
+               ("конструир", "Конструирование"), ("лаборатор", "Цифровая лаборатория"),
+               ("професси", "Ранняя профориентация"), ("пожарн", "Безопасность"),
+               ("безопасн", "Безопасность"), ("триз", "ТРИЗ"), ("родител", "Работа с родителями"),
+               ("семь", "Работа с родителями"), ("чита", "Семейное чтение"),
+               ("квест", "Игровые технологии"), ("игр", "Игровые технологии"),
+               ("мульт", "Мультипликация"), ("школ", "Преемственность"),
+               ("преемствен", "Преемственность"), ("интернатур", "Наставничество"),
+               ("наставни", "Наставничество"))
 VISIBILITY = ((Visibility.PUBLIC, 45), (Visibility.NETWORK, 40), (Visibility.ORGANISATION, 15))
 F = EventFormat
 #: The event's format in the dative («Презентация к семинару-практикуму …») and genitive
@@ -90,6 +101,18 @@ STANDALONE = (
     ("Сценарий квеста «Пожарная безопасность»", "Станции, задания и роли для детей 6–7 лет."),
     ("Конспект занятия «ТРИЗ: хорошо — плохо»", "Игры на поиск противоречий для детей 5–6 лет."),
 )
+#: Patterns of more materials standing alone: (title, description) with {topic} and {age}.
+TOPIC_ITEMS = (
+    ("Картотека игр по теме «{topic}»", "Игры с описанием правил, материалов и вариантов "
+     "усложнения; тема — {topic}."),
+    ("Методические рекомендации «{topic}: из опыта работы»", "Как организовать работу по теме "
+     "«{topic}» в группе: среда, планирование, наблюдение."),
+    ("Конспект занятия «{topic}» для детей {age}", "Цели, материалы, ход занятия и рефлексия."),
+    ("Чек-лист педагога «{topic}»", "Что проверить перед занятием и после него."),
+    ("Презентация из опыта работы «{topic} в детском саду»", "Слайды выступления на "
+     "методическом объединении."),
+    ("Памятка для родителей «{topic} дома»", "Простые идеи для занятий всей семьёй."),
+)
 VIDEO = "https://video.{domain}/zapisi/{n}"
 DOCS = "https://docs.{domain}/materialy/{n}"
 
@@ -119,9 +142,13 @@ def _details(rng: random.Random, title: str, description: str, authors: list[Per
     organisation_id = authors[0].organisation_id
     if network_id is not None and network_id not in network_ids_of(organisation_id):
         network_id = None
+    words = title.lower()
+    topics = list(dict.fromkeys(topic for stem, topic in TOPIC_HINTS if stem in words))
+    if not topics or rng.random() < 0.3:
+        topics.append(rng.choice(TOPICS))
     return services.Details(
         title=title, description=description, authors=authors, format=fmt,
-        topics=", ".join(rng.sample(TOPICS, rng.randint(1, 3))),
+        topics=", ".join(dict.fromkeys(topics[:3])),
         age_groups=", ".join(rng.sample(AGES, rng.randint(1, 2))),
         visibility=rng.choices(*zip(*VISIBILITY, strict=True))[0], network_id=network_id)
 
@@ -217,17 +244,22 @@ def _staff() -> list[Person]:
         .order_by(Person.id)))
 
 
+def _standalone_items(rng: random.Random, count: int) -> list[tuple[str, str]]:
+    """The hand-written materials, then topics in the patterns of TOPIC_ITEMS, no repeats."""
+    made = [(pattern.format(topic=topic, age=rng.choice(AGES)), description.format(topic=topic))
+            for pattern, description in TOPIC_ITEMS for topic in TOPICS]
+    return list(STANDALONE) + rng.sample(made, min(len(made), count - len(STANDALONE)))
+
+
 def _standalone(seeder: _Seeder, count: int) -> None:
-    """Materials tied to no event: last year's (2025/2026) and this year's."""
+    """Materials tied to no event: last year's (2025/2026, made in its autumn) and this
+    year's."""
     rng, now = seeder.rng, seeder.now
     staff = _staff()
     last_year = datetime(2025, 9, 1, 6, tzinfo=UTC)
     this_year = datetime(2026, 9, 1, 6, tzinfo=UTC)
-    for i in range(count):
-        title, description = STANDALONE[i % len(STANDALONE)]
+    for i, (title, description) in enumerate(_standalone_items(rng, count)):
         old = i % 2 == 0 or i < len(STANDALONE)
-        if i >= len(STANDALONE):
-            title = f"{title} (часть {i // len(STANDALONE) + 1})"
         start, span, year = ((last_year, 110, 2025) if old
                              else (this_year, max(1, (now - this_year).days), 2026))
         when = start + timedelta(days=rng.randint(0, span), hours=rng.randint(0, 9))
