@@ -33,6 +33,11 @@ def _viewer() -> Any:
     return current_user if current_user.is_authenticated else None
 
 
+def _text_arg(name: str, limit: int) -> str:
+    """The argument as text, without NUL characters (PostgreSQL refuses them)."""
+    return request.args.get(name, "").replace("\x00", "")[:limit].strip()
+
+
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "").strip()
     return int(value) if value.isdigit() and len(value) < 10 else None
@@ -56,10 +61,9 @@ class Filters:
         fmt = _int_arg("format")
         page = _int_arg("page") or 1
         filters = cls(
-            q=request.args.get("q", "")[:500].strip(),
+            q=_text_arg("q", 500),
             fmt=EventFormat(fmt) if fmt in set(EventFormat) else None,
-            topic=request.args.get("topic", "")[:TAG_MAX].strip(),
-            age_group=request.args.get("age", "")[:TAG_MAX].strip(),
+            topic=_text_arg("topic", TAG_MAX), age_group=_text_arg("age", TAG_MAX),
             organisation_id=_int_arg("organisation"), year=_int_arg("year"),
             page=min(page, 1000))
         filters.args = {k: v for k, v in (

@@ -20,6 +20,8 @@ ROUTES = [
     ("GET", "/bank?q=робототехника&format=2&year=2026&age=5–6 лет&topic=x&page=2",
      200, 200, 200, 200),
     ("GET", "/bank?format=abc&year=-1&organisation=x&page=0", 200, 200, 200, 200),
+    ("GET", "/bank?q=a%00b&topic=%00&age=%00", 200, 200, 200, 200),  # NUL: PostgreSQL refuses it
+    ("GET", "/bank/digest/unsubscribe/%00", 404, 404, 404, 404),
     ("GET", "/bank/new", 200, 200, 200, 200),
     ("GET", "/networks/{network}/bank", 200, 200, 200, 200),
     ("GET", "/networks/{network}/bank?q=робототехника", 200, 200, 200, 200),
