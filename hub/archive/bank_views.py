@@ -15,6 +15,7 @@ from hub.archive import bank, digest
 from hub.archive.access import may_view
 from hub.archive.jobs import register_jobs
 from hub.archive.models import Material
+from hub.archive.search import QueryError, SearchPage, search
 from hub.archive.views import bp
 from hub.auth.permissions import can_view_event, can_view_event_anonymously
 from hub.directory.models import Network, Organisation
@@ -82,10 +83,8 @@ class Filters:
         return any(key != "q" for key in self.args)
 
 
-def _search(filters: Filters, network_id: int | None = None) -> tuple[Any, str]:
+def _search(filters: Filters, network_id: int | None = None) -> tuple[SearchPage | None, str]:
     """(the page of results or None, the message of a bad query or "")."""
-    from hub.archive.search import QueryError, search
-
     try:
         page = search(filters.q, viewer=_viewer(), fmt=filters.fmt,
                       topic=filters.topic or None, age_group=filters.age_group or None,
@@ -96,7 +95,7 @@ def _search(filters: Filters, network_id: int | None = None) -> tuple[Any, str]:
     return page, ""
 
 
-def _bank_page(template: str, network: Network | None = None, **context: Any) -> str:
+def _bank_page(network: Network | None = None) -> str:
     filters = Filters.from_request()
     network_id = network.id if network is not None else None
     where = [bank.of_network(network_id)] if network_id is not None else []
@@ -110,23 +109,22 @@ def _bank_page(template: str, network: Network | None = None, **context: Any) ->
         return url_for(endpoint, **place, **filters.args, page=number)
 
     return render_template(
-        template, filters=filters, page_url=page_url, results=results, error=error, pages=pages,
-        fresh=fresh, choices=bank.choices(_viewer(), where), network=network,
-        subscribed=digest.is_subscribed(current_user), formats=EventFormat,
-        year_label=bank.school_year_label, **context)
+        "archive/bank.html", filters=filters, page_url=page_url, results=results, error=error,
+        pages=pages, fresh=fresh, choices=bank.choices(_viewer(), where), network=network,
+        subscribed=digest.is_subscribed(current_user), year_label=bank.school_year_label)
 
 
 @bp.get("/bank")
 def bank_search():  # type: ignore[no-untyped-def]
     """The bank: search and filters over every material the viewer may find."""
-    return _bank_page("archive/bank.html")
+    return _bank_page()
 
 
 @bp.get("/networks/<int:network_id>/bank")
 def network_bank(network_id: int):  # type: ignore[no-untyped-def]
     """A network's bank: its materials and its members' (public ones for anonymous visitors)."""
     network = db.get_or_404(Network, network_id)
-    return _bank_page("archive/bank.html", network=network)
+    return _bank_page(network)
 
 
 @bp.get("/bank/new")
