@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 import snowballstemmer
 from markupsafe import Markup, escape
@@ -73,6 +74,7 @@ def document(*texts: str) -> str:
     return " ".join(w for text in texts for w in words(text))
 
 
+@lru_cache(maxsize=100_000)
 def lexeme(word: str) -> str | None:
     """The index's form of a folded word, as PostgreSQL's `russian` configuration makes it;
     None for a stop word."""
