@@ -132,7 +132,7 @@ def _filters(fmt: EventFormat | None, topic: str | None, age_group: str | None,
         if label and label.strip():
             where.append(select(MaterialTag.id).where(
                 MaterialTag.material_id == Material.id, MaterialTag.kind == kind,
-                MaterialTag.value == fold_for_search(label)).exists())
+                MaterialTag.value == fold_for_search(label).replace("\x00", "")).exists())
     if organisation_id is not None:
         where.append(Material.organisation_id == organisation_id)
     if network_id is not None:
