@@ -162,7 +162,7 @@ class DigestSubscription(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
     subscribed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: The newest material the last digest covered (the next one starts after it).
+    #: When the last digest was made, sent or not (the next one covers what appeared since).
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     person: Mapped[Person] = relationship()
