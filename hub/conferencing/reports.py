@@ -1,6 +1,8 @@
 """What providers say about attendance: webhooks and callbacks as they arrive, and the
 attendance fetched from providers' APIs after a meeting. Stored raw (ProviderReport and its
-ProviderIntervals), once per message; the attendance work merges them with the hub's own."""
+ProviderIntervals), once per message; the attendance work merges them with the hub's own.
+Recordings providers report become RECORDING materials of the event (once per URL; no
+ProviderReport)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from hub.archive.services import MaterialError, add_recording
 from hub.conferencing import accounts, rooms
 from hub.conferencing.models import (
     ProviderAccount,
@@ -49,8 +52,21 @@ def receive_webhook(account: ProviderAccount, headers: Mapping[str, str],
         if room is None:
             log.info("conferencing: %s webhook for an unknown room, ignored", account.provider)
             continue
-        store(room, event.kind.value, event.dedupe_key, event.intervals)
+        if event.kind == conf.WebhookKind.RECORDING:
+            add_recordings(room, event.recordings)
+        else:
+            store(room, event.kind.value, event.dedupe_key, event.intervals)
     return result
+
+
+def add_recordings(room: Room, recordings: Iterable[conf.Recording]) -> None:
+    """Each recording as a RECORDING material of the room's event, once per URL. Committed."""
+    for recording in recordings:
+        try:
+            add_recording(room.event, recording.url, recording.title)
+        except MaterialError as error:
+            log.warning("conferencing: recording of room %s not added: %s", room.id, error)
+    db.session.commit()
 
 
 def store(room: Room, kind: str, dedupe_key: str,

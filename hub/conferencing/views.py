@@ -198,8 +198,8 @@ def delete_settings(organisation_id: int, key: str):  # type: ignore[no-untyped-
 @csrf.exempt
 @limiter.limit("600 per minute")
 def hook(account_id: int):  # type: ignore[no-untyped-def]
-    """A provider's webhook (Zoom) or callback (BigBlueButton's analytics) for one account's
-    rooms: verified by the provider's signature, stored once per message."""
+    """A provider's webhook (Zoom) or callback (BigBlueButton's analytics and recording-ready)
+    for one account's rooms: verified by the provider's signature, stored once per message."""
     account = db.session.get(ProviderAccount, account_id)
     if account is None:
         return jsonify(error="unknown account"), 404

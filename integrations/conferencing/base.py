@@ -206,6 +206,19 @@ class WebhookKind(StrEnum):
     ENDED = "ended"
     #: A whole meeting's attendance at once (BigBlueButton's analytics callback).
     ATTENDANCE = "attendance"
+    #: The meeting's recording can be watched (Zoom's recording.completed, BigBlueButton's
+    #: recording-ready callback).
+    RECORDING = "recording"
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A recording of the meeting, as people open it (never a URL carrying an access token)."""
+
+    url: str
+    #: The provider's name for it (the meeting's topic); empty: the hub names it.
+    title: str = ""
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +229,8 @@ class WebhookEvent:
     #: Unique per message: a message seen twice is stored once.
     dedupe_key: str
     intervals: tuple[Interval, ...] = ()
+    #: What a RECORDING event reports.
+    recordings: tuple[Recording, ...] = ()
 
 
 @dataclass(frozen=True)

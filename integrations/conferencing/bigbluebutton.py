@@ -7,9 +7,10 @@ therefore a meeting id and the parameters to start it with, not a meeting:
 
 - `create_room` chooses the meeting id (`vmeste-<room key>-<random>`, kept as the room's
   external id) and the parameters of the API's `create` call (name, welcome message, the
-  deprecated but still needed attendeePW/moderatorPW, the analytics callback) and keeps them
-  in Room.data. It makes one authenticated call, `isMeetingRunning`, so that a wrong URL or
-  secret shows when the event is published rather than when people join.
+  deprecated but still needed attendeePW/moderatorPW, record, the analytics and
+  recording-ready callbacks) and keeps them in Room.data. It makes one authenticated call,
+  `isMeetingRunning`, so that a wrong URL or secret shows when the event is published rather
+  than when people join.
 - `join_link` calls `create`, which is idempotent and which the API reference recommends
   calling "before returning the join URL to the user": it starts the meeting, or answers
   `duplicateWarning` with the running one. It then signs a `join` URL locally for that
@@ -37,6 +38,18 @@ returns one ATTENDANCE event per meeting, deduplicated by internal_meeting_id, s
 sent twice is stored once. The JWT does not sign the body (it proves only that the sender
 knows the secret), so the hub must match meeting_id to its own rooms. `fetch_attendance` stays
 the default [] (getMeetingInfo lists who is in now, without join or leave times).
+
+Recordings come by callback too. Meetings are created with record=true (the moderator starts
+and stops the recording; nothing is recorded otherwise) and `meta_bbb-recording-ready-url`,
+the same hook URL as the analytics callback. Once a recording is published the server POSTs
+the form field `signed_parameters` (record-and-playback post_publish
+recording_ready_callback.rb): a JWT, HS256 with the shared secret, claims {meeting_id,
+record_id} and no expiry. `verify_webhook` tells the two callbacks apart by that field,
+checks the token, then asks `getRecordings?recordID=<record_id>` (signed like every call) for
+the recording's playback URL (<recording><playback><format><url>, the "presentation" format
+first) and returns one RECORDING event, deduplicated by the record id. A recording not
+published yet gives no event: the server calls once, after publishing, so this is rare and
+not retried; an API failure is a ProviderError, which the hub answers 503.
 """
 
 from __future__ import annotations
@@ -53,9 +66,9 @@ import re
 import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
@@ -70,6 +83,7 @@ from integrations.conferencing.base import (
     ProviderAuthError,
     ProviderConfigError,
     ProviderError,
+    Recording,
     Role,
     Room,
     RoomGone,
@@ -100,7 +114,10 @@ JWT_LEEWAY = timedelta(minutes=1)
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 _BAD_CALLBACK = "BigBlueButton: the analytics callback is malformed"
-_BAD_TOKEN = "BigBlueButton: the analytics callback's token is malformed"
+_BAD_TOKEN = "BigBlueButton: the callback's token is malformed"
+_BAD_RECORDING = "BigBlueButton: the recording-ready callback is malformed"
+#: The playback format people watch, offered first when a recording has several.
+PLAYBACK_FORMAT = "presentation"
 
 
 @register
@@ -222,12 +239,31 @@ class BigBlueButton(Provider):
     # Webhooks ----------------------------------------------------------------------------
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookResult:
-        """Check the analytics callback's JWT and read the meeting's attendance."""
+        """Check the analytics or recording-ready callback's JWT and read what it reports."""
         secret = (self.settings.get("secret") or "").strip()
         if not secret:
             raise WebhookRejected("BigBlueButton: no shared secret is set")
+        signed = _signed_parameters(body)
+        if signed is not None:
+            claims = _signed_claims(signed, secret, "HS256")
+            return WebhookResult(events=self._recording_events(claims))
         _verify_jwt(_bearer_token(headers), secret, self.context.now())
         return WebhookResult(events=(_attendance_event(body),))
+
+    def _recording_events(self, claims: Mapping[str, Any]) -> tuple[WebhookEvent, ...]:
+        """The published recording the callback names, from getRecordings (none: not yet)."""
+        meeting_id, record_id = claims.get("meeting_id"), claims.get("record_id")
+        if not (isinstance(meeting_id, str) and meeting_id and isinstance(record_id, str)
+                and record_id):
+            raise WebhookRejected(_BAD_RECORDING)
+        answer = self._call("getRecordings", {"recordID": record_id},
+                            what="BigBlueButton: read the recording")
+        recording = _published_recording(answer, record_id)
+        if recording is None:
+            return ()
+        return (WebhookEvent(WebhookKind.RECORDING, meeting_id,
+                             f"bigbluebutton:recording:{record_id}",
+                             recordings=(recording,)),)
 
     # HTTP --------------------------------------------------------------------------------
 
@@ -265,13 +301,14 @@ def _room_data(spec: RoomSpec, old: Mapping[str, Any]) -> dict[str, Any]:
         "name": (spec.title.strip() or spec.key)[:256],
         "attendeePW": before.get("attendeePW") or secrets.token_urlsafe(12),
         "moderatorPW": before.get("moderatorPW") or secrets.token_urlsafe(12),
-        "record": "false",
+        "record": "true",
     }
     if spec.description.strip():
         create["welcome"] = html.escape(spec.description.strip()[:WELCOME_CHARS])
     if spec.callback_url:
         create["meetingKeepEvents"] = "true"
         create["meta_analytics-callback-url"] = spec.callback_url
+        create["meta_bbb-recording-ready-url"] = spec.callback_url
     return {**old, "create": create, "end": utc(spec.end).isoformat()}
 
 
@@ -339,18 +376,24 @@ def _b64json(segment: str) -> dict[str, Any]:
     return value
 
 
-def _verify_jwt(token: str, secret: str, now: datetime) -> dict[str, Any]:
-    """The claims of an HS512 JWT signed with `secret` and not expired at `now`."""
+def _signed_claims(token: str, secret: str, algorithm: str) -> dict[str, Any]:
+    """The claims of a JWT signed with `secret` by `algorithm` (HS256 or HS512)."""
     parts = token.split(".")
     if len(parts) != 3 or not all(_SEGMENT.fullmatch(p) for p in parts):
         raise WebhookRejected(_BAD_TOKEN)
-    if _b64json(parts[0]).get("alg") != "HS512":
-        raise WebhookRejected("BigBlueButton: the callback's token is not signed with HS512")
-    expected = hmac.new(secret.encode(), f"{parts[0]}.{parts[1]}".encode(),
-                        hashlib.sha512).digest()
+    if _b64json(parts[0]).get("alg") != algorithm:
+        raise WebhookRejected(
+            f"BigBlueButton: the callback's token is not signed with {algorithm}")
+    digest = hashlib.sha512 if algorithm == "HS512" else hashlib.sha256
+    expected = hmac.new(secret.encode(), f"{parts[0]}.{parts[1]}".encode(), digest).digest()
     if not hmac.compare_digest(expected, _b64decode(parts[2])):
         raise WebhookRejected("BigBlueButton: the callback's signature does not match")
-    claims = _b64json(parts[1])
+    return _b64json(parts[1])
+
+
+def _verify_jwt(token: str, secret: str, now: datetime) -> dict[str, Any]:
+    """The claims of an HS512 JWT signed with `secret` and not expired at `now`."""
+    claims = _signed_claims(token, secret, "HS512")
     exp = claims.get("exp")
     if isinstance(exp, bool) or not isinstance(exp, int | float):
         raise WebhookRejected("BigBlueButton: the callback's token has no expiry")
@@ -415,3 +458,51 @@ def _times(values: object) -> list[datetime]:
         return [utc(datetime.fromisoformat(v)) for v in values]
     except ValueError as error:
         raise WebhookRejected(_BAD_CALLBACK) from error
+
+
+# -- the recording-ready callback --------------------------------------------------------------
+
+
+def _signed_parameters(body: bytes) -> str | None:
+    """The recording-ready callback's JWT (its form field), or None for another callback."""
+    try:
+        form = parse_qs(body.decode("ascii"), strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    values = form.get("signed_parameters")
+    if values is None:
+        return None
+    if len(values) != 1:
+        raise WebhookRejected(_BAD_RECORDING)
+    return values[0].strip()
+
+
+def _published_recording(answer: ET.Element, record_id: str) -> Recording | None:
+    """The recording's playback page from getRecordings' answer; None until it is published."""
+    for recording in answer.iterfind("recordings/recording"):
+        if (recording.findtext("recordID") or "").strip() != record_id:
+            continue
+        if (recording.findtext("published") or "").strip() != "true":
+            return None
+        url = _playback_url(recording)
+        if url is None:
+            return None
+        return Recording(url=url, title=(recording.findtext("name") or "").strip(),
+                         started_at=_millis(recording.findtext("startTime")))
+    return None
+
+
+def _playback_url(recording: ET.Element) -> str | None:
+    """The URL of the presentation playback, else of the first format with an https URL."""
+    formats = sorted(recording.iterfind("playback/format"),
+                     key=lambda f: (f.findtext("type") or "").strip() != PLAYBACK_FORMAT)
+    urls = [(f.findtext("url") or "").strip() for f in formats]
+    return next((u for u in urls if secure_url(u)), None)
+
+
+def _millis(value: str | None) -> datetime | None:
+    """A time in milliseconds since the epoch ("1796021700123") as an aware UTC datetime."""
+    try:
+        return datetime.fromtimestamp(int((value or "").strip()) / 1000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None

@@ -45,8 +45,11 @@ more. The API is https://api.zoom.us/v2.
   with nothing to store. A participant's interval carries their email, name and registrant id
   (external_user_id); a "left" one starts at the join time when Zoom gives it, else at the
   leave time. The dedupe key is made of the event, the meeting instance, the participant and
-  the time, so a message delivered twice is stored once. Without a secret token the webhooks
-  are off.
+  the time, so a message delivered twice is stored once. «recording.completed» becomes a
+  RECORDING event with the recording's share_url (the page people open, behind the
+  recording's passcode if it has one; never a file's download_url, which carries an access
+  token), deduplicated by the meeting instance and that URL. Without a secret token the
+  webhooks are off.
 - check_connection: «Get a user» (GET /users/{userId}) for the host user.
 
 A daily rate limit answers HTTP 429 with Retry-After as a date, which `http.retry_after`
@@ -83,6 +86,7 @@ from integrations.conferencing.base import (
     ProviderAuthError,
     ProviderConfigError,
     ProviderError,
+    Recording,
     Registration,
     Room,
     RoomGone,
@@ -126,6 +130,7 @@ WEBHOOK_KINDS = {
     "webinar.participant_left": WebhookKind.LEFT,
     "meeting.ended": WebhookKind.ENDED,
     "webinar.ended": WebhookKind.ENDED,
+    "recording.completed": WebhookKind.RECORDING,
 }
 
 #: How `register` waits between rate-limited tries (tests replace it).
@@ -318,6 +323,8 @@ class Zoom(Provider):
         kind = WEBHOOK_KINDS.get(str(event))
         if kind is None:
             return WebhookResult()
+        if kind == WebhookKind.RECORDING:
+            return WebhookResult(events=(_recording_event(payload),))
         return WebhookResult(events=(_webhook_event(str(event), kind, payload),))
 
     def _check_signature(self, secret: str, headers: Mapping[str, str], body: bytes) -> None:
@@ -579,3 +586,23 @@ def _webhook_event(event: str, kind: WebhookKind, payload: Mapping[str, Any]) ->
                     external_user_id=person.get("registrant_id") or None)
     return WebhookEvent(kind, external_id, f"zoom:{event}:{instance}:{who}:{person[field]}",
                         (stay,))
+
+
+def _recording_event(payload: Mapping[str, Any]) -> WebhookEvent:
+    """«recording.completed» as a RECORDING event with the recording's share page."""
+    meeting = payload.get("object")
+    if not isinstance(meeting, dict) or not meeting.get("id"):
+        raise WebhookRejected(f"{NAME}: the webhook names no meeting")
+    share_url = meeting.get("share_url")
+    if not isinstance(share_url, str) or not share_url.startswith("https://"):
+        raise WebhookRejected(f"{NAME}: the recording webhook has no share_url")
+    files = meeting.get("recording_files")
+    starts = [_parse_time(f.get("recording_start")) for f in files
+              if isinstance(f, dict)] if isinstance(files, list) else []
+    topic = meeting.get("topic")
+    recording = Recording(url=share_url, title=topic if isinstance(topic, str) else "",
+                          started_at=min((s for s in starts if s is not None), default=None))
+    instance = meeting.get("uuid") or meeting["id"]
+    return WebhookEvent(WebhookKind.RECORDING, str(meeting["id"]),
+                        f"zoom:recording.completed:{instance}:{share_url}",
+                        recordings=(recording,))

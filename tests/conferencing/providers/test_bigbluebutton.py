@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
 import pytest
@@ -27,9 +27,11 @@ from integrations.conferencing.base import (
     ProviderConfigError,
     ProviderError,
     ProviderUnavailable,
+    Recording,
     Role,
     Room,
     RoomSpec,
+    WebhookEvent,
     WebhookKind,
     WebhookRejected,
 )
@@ -112,9 +114,10 @@ def test_create_room_checks_the_server_and_keeps_the_create_parameters(
     assert received(httpserver) == ("isMeetingRunning", {"meetingID": made.external_id})
     create = made.data["create"]
     assert create["name"] == spec.title
-    assert create["record"] == "false"
+    assert create["record"] == "true"
     assert create["welcome"] == "Работа с наборами Bee-Bot."
     assert create["meta_analytics-callback-url"] == spec.callback_url
+    assert create["meta_bbb-recording-ready-url"] == spec.callback_url
     assert create["meetingKeepEvents"] == "true"
     assert 2 <= len(create["attendeePW"]) <= 64 and 2 <= len(create["moderatorPW"]) <= 64
     assert create["attendeePW"] != create["moderatorPW"]
@@ -600,3 +603,70 @@ def test_without_a_secret_no_callback_is_accepted(context: Context) -> None:
     provider = BigBlueButton({"api_url": "https://bbb.example.org/bigbluebutton/api"}, context)
     with pytest.raises(WebhookRejected, match="no shared secret"):
         provider.verify_webhook(headers(token()), CALLBACK)
+
+
+# -- the recording-ready callback ----------------------------------------------------------------
+
+RECORD_ID = "2b1e1a6f4f3c7b2d9a8e5c4b3a2f1e0d9c8b7a6f-1796021700123"
+PLAYBACK = f"https://bbb.example.org/playback/presentation/2.3/{RECORD_ID}"
+FORM = {"Content-Type": "application/x-www-form-urlencoded",
+        "User-Agent": "BigBlueButton Recording Ready Callback"}
+
+
+def recording_ready(secret: str = SECRET, algorithm: str = "HS256", **claims: str) -> bytes:
+    """The body recording_ready_callback.rb posts: signed_parameters = JWT {meeting_id,
+    record_id}, HS256 with the shared secret, no expiry."""
+    payload = {"meeting_id": MEETING_ID, "record_id": RECORD_ID, **claims}
+    return urlencode({"signed_parameters": jwt.encode(payload, secret,
+                                                      algorithm=algorithm)}).encode()
+
+
+def test_a_recording_ready_callback_gives_the_presentation_playback(
+        bbb: BigBlueButton, httpserver: HTTPServer) -> None:
+    serve(httpserver, "getRecordings", "get_recordings.xml")
+
+    result = bbb.verify_webhook(FORM, recording_ready())
+
+    assert received(httpserver) == ("getRecordings", {"recordID": RECORD_ID})
+    assert result.events == (WebhookEvent(
+        WebhookKind.RECORDING, MEETING_ID, f"bigbluebutton:recording:{RECORD_ID}",
+        recordings=(Recording(url=PLAYBACK,
+                              title="Семинар-практикум «Образовательная робототехника в ДОУ»",
+                              started_at=datetime(2026, 12, 10, 7, 0, 5,
+                                                  tzinfo=UTC)),)),)
+
+
+@pytest.mark.parametrize("answer", ["get_recordings_none.xml", "get_recordings_unpublished.xml"])
+def test_a_recording_not_published_gives_nothing(bbb: BigBlueButton, httpserver: HTTPServer,
+                                                 answer: str) -> None:
+    serve(httpserver, "getRecordings", answer)
+
+    assert bbb.verify_webhook(FORM, recording_ready()).events == ()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: recording_ready(secret="another-server-secret-000000000000000000"), "signature"),
+    (lambda: recording_ready(algorithm="HS512"), "HS256"),
+    (lambda: urlencode({"signed_parameters": "not-a-jwt"}).encode(), "malformed"),
+    (lambda: urlencode({"signed_parameters": jwt.encode(
+        {"meeting_id": MEETING_ID}, SECRET, algorithm="HS256")}).encode(), "malformed"),
+    (lambda: recording_ready() + b"&signed_parameters=x", "malformed"),
+], ids=["other-secret", "hs512", "not-a-jwt", "no-record-id", "twice"])
+def test_a_forged_or_malformed_recording_ready_callback_is_rejected(
+        bbb: BigBlueButton, httpserver: HTTPServer, make, message: str) -> None:
+    with pytest.raises(WebhookRejected, match=message):
+        bbb.verify_webhook(FORM, make())
+    assert httpserver.log == []  # nothing asked of the server
+
+
+def test_get_recordings_failing_is_a_provider_error(bbb: BigBlueButton,
+                                                    httpserver: HTTPServer) -> None:
+    serve(httpserver, "getRecordings", "checksum_error.xml")
+    with pytest.raises(ProviderAuthError, match="read the recording"):
+        bbb.verify_webhook(FORM, recording_ready())
+
+
+def test_get_recordings_down_is_retryable(bbb: BigBlueButton, httpserver: HTTPServer) -> None:
+    httpserver.expect_request(f"{API}/getRecordings").respond_with_data("oops", status=500)
+    with pytest.raises(ProviderUnavailable, match="HTTP 500"):
+        bbb.verify_webhook(FORM, recording_ready())

@@ -9,6 +9,7 @@ import hmac
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -24,6 +25,7 @@ from integrations.conferencing.base import (
     ProviderConfigError,
     ProviderError,
     ProviderUnavailable,
+    Recording,
     Registration,
     Role,
     Room,
@@ -838,7 +840,7 @@ def test_url_validation_is_answered(api_context: Context) -> None:
 
 
 def test_an_unknown_event_is_accepted_with_nothing_to_store(api_context: Context) -> None:
-    message = {"event": "recording.completed", "event_ts": 1, "payload": {"object": {}}}
+    message = {"event": "meeting.sharing_started", "event_ts": 1, "payload": {"object": {}}}
 
     result = provider(api_context).verify_webhook(*signed(message))
 
@@ -901,3 +903,54 @@ def test_webhooks_are_off_without_a_secret_token(api_context: Context) -> None:
 
     with pytest.raises(WebhookRejected, match="webhooks are off"):
         provider(api_context, webhook_secret="").verify_webhook(headers, raw)
+
+
+# -- recording.completed -------------------------------------------------------------------------
+
+RECORDING_COMPLETED = Path(__file__).parent / "zoom" / "recording_completed.json"
+SHARE_URL = "https://us06web.zoom.us/rec/share/Qg75t7xZBtEbAkjdlgbfdngBBBB.mWxE3nQ2"
+
+
+def recording_completed() -> dict[str, object]:
+    """Zoom's «recording.completed» for the meeting: an MP4, an M4A and the chat."""
+    return json.loads(RECORDING_COMPLETED.read_text(encoding="utf-8"))
+
+
+def test_recording_completed_gives_the_share_page(api_context: Context) -> None:
+    (event,) = provider(api_context).verify_webhook(*signed(recording_completed())).events
+
+    assert event == WebhookEvent(
+        WebhookKind.RECORDING, str(MEETING_ID),
+        f"zoom:recording.completed:{MEETING_UUID}:{SHARE_URL}",
+        recordings=(Recording(url=SHARE_URL,
+                              title="Семинар-практикум «Образовательная робототехника в ДОУ»",
+                              started_at=at("07:01:55")),))
+    assert "download" not in repr(event) and "download-token" not in repr(event)
+
+
+def test_recording_completed_twice_has_the_same_dedupe_key(api_context: Context) -> None:
+    zoom_provider = provider(api_context)
+    first = zoom_provider.verify_webhook(*signed(recording_completed())).events
+    again = zoom_provider.verify_webhook(
+        *signed(recording_completed(), sent=NOW + timedelta(minutes=2))).events
+
+    assert again == first
+
+
+@pytest.mark.parametrize("change", [
+    lambda meeting: meeting.pop("share_url"),
+    lambda meeting: meeting.update(share_url=""),
+    lambda meeting: meeting.update(share_url="javascript:alert(1)"),
+    lambda meeting: meeting.pop("id"),
+], ids=["no-share-url", "empty-share-url", "not-https", "no-meeting-id"])
+def test_a_malformed_recording_completed_is_rejected(api_context: Context, change) -> None:
+    message = recording_completed()
+    change(message["payload"]["object"])  # type: ignore[index]
+
+    with pytest.raises(WebhookRejected):
+        provider(api_context).verify_webhook(*signed(message))
+
+
+def test_a_forged_recording_completed_is_rejected(api_context: Context) -> None:
+    with pytest.raises(WebhookRejected, match="signature"):
+        provider(api_context).verify_webhook(*signed(recording_completed(), secret="guess"))
