@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import math
 import multiprocessing as mp
 import os
 import random
@@ -54,12 +53,9 @@ import resource
 import secrets
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -67,6 +63,16 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from _servers import (
+    Server,
+    free_port,
+    gunicorn,
+    percentile,
+    postgres_reachable,
+    processes,
+    served,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -335,110 +341,10 @@ def worker_main(conn: Connection, index: int) -> None:
 
 # -- servers ---------------------------------------------------------------------------------
 
-def free_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def gunicorn(app: str, port: int, mode: str, clients: int) -> list[str]:
-    """The gunicorn command line of one worker process in the given async mode."""
-    command = [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}",
-               "--graceful-timeout", "3", "--log-level", "warning",
-               "--worker-connections", str(clients * 2 + 200)]
-    if mode == "gevent":
-        command += ["-k", "gevent"]
-    else:
-        command += ["-k", "gthread", "--threads", str(clients * 2 + 100)]
-    return [*command, app]
-
-
-@dataclass
-class Server:
-    """A server subprocess and its log file."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-    def stop(self) -> None:
-        """Quick shutdown (SIGINT), then kill if it lingers."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by the server's processes (gunicorn's master and worker)."""
-        return sum(process_cpu(pid) for pid in [self.process.pid, *children(self.process.pid)])
-
-    def problems(self, limit: int = 40) -> list[str]:
-        """Error lines and tracebacks the server logged (the first `limit` lines)."""
-        lines = self.log.read_text(errors="replace").splitlines()
-        keep = [n for n, line in enumerate(lines)
-                if re.search(r"Traceback|ERROR|CRITICAL|Exception|Error:", line)]
-        if not keep:
-            return []
-        return lines[keep[0]:keep[0] + limit] + [f"… {len(keep)} error lines in all"]
-
-
-def processes() -> Iterator[tuple[int, str, list[str]]]:
-    """Every process: its pid, its name and the fields of /proc/<pid>/stat after the name."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        name, _, rest = text.partition("(")[2].rpartition(")")
-        yield int(stat.parent.name), name, rest.split()
-
-
-def children(pid: int) -> list[int]:
-    """The child processes of `pid` (Linux: scans /proc)."""
-    return [child for child, _name, fields in processes() if int(fields[1]) == pid]
-
-
 def database_cpu() -> float:
     """CPU seconds of PostgreSQL's processes (the local server, if any)."""
     return sum(int(fields[11]) + int(fields[12]) for _pid, name, fields in processes()
                if name.startswith("postgres")) / os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu(pid: int) -> float:
-    """User and system CPU seconds of one process (Linux)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def start_server(name: str, command: list[str], env: dict[str, str], folder: Path,
-                 probe: str) -> Server:
-    """Start a server and wait until `probe` answers 200."""
-    port = int(command[command.index("-b") + 1].rsplit(":", 1)[1])
-    log = folder / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    server = Server(name, process, f"http://127.0.0.1:{port}", log)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{name} server exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(server.url + probe, timeout=2) as answer:
-                if answer.status == 200:
-                    return server
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.2)
-    server.stop()
-    raise SystemExit(f"{name} server did not answer {probe} within 60 s")
 
 
 def limits_storage() -> str:
@@ -544,14 +450,6 @@ class Crowd:
             process.join(10)
             if process.is_alive():
                 process.terminate()
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (0 for no values)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def ms(values: list[float], p: float) -> float:
@@ -773,33 +671,6 @@ class CpuUse:
                   "the latencies are not reliable: run again on a quiet machine")
 
 
-def report_problems(server: Server) -> None:
-    """Show the start of what the server logged as errors."""
-    problems = server.problems()
-    if problems:
-        print(f"board: {server.name}: the server logged errors:")
-        print("\n".join("    " + line for line in problems))
-
-
-@contextmanager
-def served(name: str, command: list[str], env: dict[str, str], folder: Path,
-           probe: str) -> Iterator[Server]:
-    """A server for the duration of the block; its logged errors are shown afterwards."""
-    server = start_server(name, command, env, folder, probe)
-    try:
-        yield server
-    finally:
-        server.stop()
-        report_problems(server)
-
-
-def postgres_reachable() -> bool:
-    """Whether something listens on PostgreSQL's port."""
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
-
-
 @contextmanager
 def app_server(args: argparse.Namespace, folder: Path) -> Iterator[tuple[Server, int]]:
     """The hub under gunicorn on a database of its own, with one link board."""
@@ -814,7 +685,7 @@ def app_server(args: argparse.Namespace, folder: Path) -> Iterator[tuple[Server,
                   "runs with BOARD_POST_LIMIT='1000 per minute'")
         name = f"app ({args.mode}, {'PostgreSQL' if postgres else 'SQLite'})"
         command = gunicorn("hub.wsgi:app", free_port(), args.mode, args.clients)
-        with served(name, command, app_env(database, args.mode, raise_limit), folder,
+        with served("board", name, command, app_env(database, args.mode, raise_limit), folder,
                     "/healthz") as server:
             yield server, board_id
     finally:
@@ -827,7 +698,7 @@ def baseline_server(args: argparse.Namespace, folder: Path) -> Iterator[tuple[Se
     """bench/board_baseline.py under the same gunicorn command."""
     env = dict(os.environ, SOCKETIO_ASYNC_MODE=args.mode, PYTHONPATH=str(BENCH))
     command = gunicorn("board_baseline:app", free_port(), args.mode, args.clients)
-    with served(f"baseline ({args.mode})", command, env, folder,
+    with served("board", f"baseline ({args.mode})", command, env, folder,
                 "/socket.io/?EIO=4&transport=polling") as server:
         yield server, 1
 

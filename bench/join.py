@@ -39,17 +39,11 @@ import argparse
 import logging
 import os
 import queue
-import re
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,6 +52,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from _servers import free_port, gunicorn, percentile, postgres_reachable, served
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -68,84 +63,7 @@ USER_AGENT = "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Chrome/120 Mobi
 
 # -- servers ---------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def gunicorn(app: str, port: int, mode: str, clients: int) -> list[str]:
-    """The gunicorn command line of one worker process (as bench/board.py starts it)."""
-    command = [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}",
-               "--graceful-timeout", "3", "--log-level", "warning",
-               "--worker-connections", str(clients * 2 + 100)]
-    if mode == "gevent":
-        command += ["-k", "gevent"]
-    else:
-        command += ["-k", "gthread", "--threads", str(clients + 10)]
-    return [*command, app]
-
-
-@dataclass
-class Server:
-    """A server subprocess and its log file."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def problems(self) -> list[str]:
-        lines = self.log.read_text(errors="replace").splitlines()
-        return [line for line in lines
-                if re.search(r"Traceback|ERROR|CRITICAL|Exception|Error:", line)][:20]
-
-
-@contextmanager
-def served(name: str, command: list[str], env: dict[str, str], folder: Path) -> Iterator[Server]:
-    """A server for the duration of the block, once /healthz answers 200."""
-    port = int(command[command.index("-b") + 1].rsplit(":", 1)[1])
-    log = folder / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    server = Server(name, process, f"http://127.0.0.1:{port}", log)
-    try:
-        deadline = time.time() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"join: {name} exited:\n{log.read_text(errors='replace')[-3000:]}")
-            try:
-                with urllib.request.urlopen(server.url + "/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                if time.time() > deadline:
-                    raise SystemExit(f"join: {name} did not answer /healthz within 60 s") from None
-                time.sleep(0.2)
-        yield server
-    finally:
-        server.stop()
-        for line in server.problems():
-            print(f"join: {name} logged: {line}")
-
-
 # -- the bench database ----------------------------------------------------------------------
-
-def postgres_reachable() -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", 5432)) == 0
-
 
 @contextmanager
 def database(kind: str, folder: Path) -> Iterator[str]:
@@ -308,15 +226,6 @@ def burst(base: str, paths: list[str], clients: int, repeats: int) -> Burst:
     return result
 
 
-def percentile(values: list[float], p: float) -> float:
-    """The nearest-rank percentile (0 for no values)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
 def describe(name: str, result: Burst) -> None:
     statuses = ", ".join(f"{code}: {n}" for code, n in sorted(result.statuses.items()))
     print(f"join: {name}: {len(result.latencies)} clicks in {result.seconds:.2f} s "
@@ -374,9 +283,9 @@ def main() -> None:
         env = app_env(url, secret, args.mode)
         app_command = gunicorn("hub.wsgi:app", free_port(), args.mode, args.clients)
         base_command = gunicorn("join_baseline:app", free_port(), args.mode, args.clients)
-        with served("app", app_command, env, folder) as hub, \
-                served("baseline", base_command, dict(env, PYTHONPATH=str(BENCH)),
-                       folder) as bare:
+        with served("join", "app", app_command, env, folder, "/healthz") as hub, \
+                served("join", "baseline", base_command, dict(env, PYTHONPATH=str(BENCH)),
+                       folder, "/healthz") as bare:
             for server in (hub, bare):  # warm-up: connections, imports, the pools
                 burst(server.url, ["/healthz"] * args.clients, args.clients, 0)
             # The baseline's clicks before and after the app's, so that both meet the
