@@ -48,6 +48,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
+    #: Strict-Transport-Security sent on every response (hub/core/security_headers.py); only
+    #: production sets it, since development and tests run on plain http.
+    STRICT_TRANSPORT_SECURITY = ""
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -65,6 +68,8 @@ class Config:
     SMTP_STARTTLS = False
     SMTP_SSL = False
     SMTP_TIMEOUT = 20
+    #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+    PROXY_COUNT = 0
     OUTBOX_MAX_ATTEMPTS = 8
     OUTBOX_BACKOFF_SECONDS = 30
     OUTBOX_LEASE_SECONDS = 300
@@ -156,6 +161,9 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    #: Browsers keep to https for a year after one visit (subdomains are left alone: they may
+    #: be other services of the same education office).
+    STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
     def __init__(self, environ: dict[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
@@ -189,9 +197,23 @@ class ProductionConfig(Config):
         self.SETTINGS_ENCRYPTION_KEYS = env.get("SETTINGS_ENCRYPTION_KEYS", "")
         self.SETTINGS_KEY_FROM_SECRET = False
         self.JITSI_BASE_URL = env.get("JITSI_BASE_URL", self.JITSI_BASE_URL)
+        self.STRICT_TRANSPORT_SECURITY = env.get("STRICT_TRANSPORT_SECURITY",
+                                                 self.STRICT_TRANSPORT_SECURITY)
         self.OUTBOX_WORKER_IN_PROCESS = env.get("OUTBOX_WORKER_IN_PROCESS", "").lower() in (
             "1", "true", "yes")
+        self._numbers(env, PROXY_COUNT=int, OUTBOX_BACKOFF_SECONDS=float,
+                      OUTBOX_BACKOFF_MAX_SECONDS=float, OUTBOX_LEASE_SECONDS=float,
+                      OUTBOX_POLL_SECONDS=float, OUTBOX_MAX_ATTEMPTS=int)
         self._archive_settings(env)
+
+    def _numbers(self, env: Mapping[str, str], **kinds: type) -> None:
+        """Numeric settings that the environment may override (the defaults are above)."""
+        for name, kind in kinds.items():
+            if env.get(name, "").strip():
+                try:
+                    setattr(self, name, kind(env[name]))
+                except ValueError:
+                    raise ConfigError(f"{name} must be a number, not {env[name]!r}.") from None
 
     def _archive_settings(self, env: Mapping[str, str]) -> None:
         """The methodical bank's file limit and store (ARCHIVE_*)."""

@@ -36,6 +36,33 @@ def test_production_reads_environment():
     assert config.SESSION_COOKIE_SECURE is True
 
 
+def test_production_reads_the_proxy_and_outbox_timings_from_the_environment():
+    base = {"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://hub@db/hub"}
+    config = ProductionConfig({**base, "PROXY_COUNT": "1", "OUTBOX_LEASE_SECONDS": "60",
+                               "OUTBOX_BACKOFF_SECONDS": "5", "OUTBOX_MAX_ATTEMPTS": "12"})
+    assert (config.PROXY_COUNT, config.OUTBOX_LEASE_SECONDS, config.OUTBOX_BACKOFF_SECONDS,
+            config.OUTBOX_MAX_ATTEMPTS) == (1, 60.0, 5.0, 12)
+    assert ProductionConfig(base).PROXY_COUNT == 0
+    with pytest.raises(ConfigError, match="OUTBOX_LEASE_SECONDS must be a number"):
+        ProductionConfig({**base, "OUTBOX_LEASE_SECONDS": "a minute"})
+
+
+@pytest.mark.parametrize("count, seen", [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_the_visitors_address_comes_from_the_proxy_only_when_one_is_configured(count, seen):
+    """Behind the proxy, rate limits and join records see the visitor, not the proxy."""
+    from flask import Flask, request
+
+    from hub.core.proxy import trust_proxies
+
+    app = Flask(__name__)
+    app.config["PROXY_COUNT"] = count
+    app.add_url_rule("/ip", "ip", lambda: f"{request.remote_addr} {request.scheme}")
+    trust_proxies(app)
+    answer = app.test_client().get("/ip", headers={"X-Forwarded-For": "203.0.113.7",
+                                                   "X-Forwarded-Proto": "https"})
+    assert answer.text == f"{seen} {'https' if count else 'http'}"
+
+
 def test_production_app_has_no_dev_mail(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "a-long-and-random-production-secret")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")

@@ -158,7 +158,9 @@ class Post(db.Model):
     """A card on the board: text, a link, an image, a colour; by a person or a guest."""
 
     __tablename__ = "board_post"
-    __table_args__ = (Index("ix_board_post_board_section", "board_id", "section_id"),)
+    __table_args__ = (Index("ix_board_post_board_section", "board_id", "section_id"),
+                      UniqueConstraint("board_id", "author_key", "client_key",
+                                       name="uq_board_post_client_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     board_id: Mapped[int] = mapped_column(ForeignKey("board.id"))
@@ -168,6 +170,9 @@ class Post(db.Model):
     #: signing in) or "g<random>" (a guest of a board open to anyone with the link).
     author_key: Mapped[str] = mapped_column(String(40), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    #: The key the author's browser gave this post when it first sent it: sending again (the
+    #: answer was lost with the connection) gives back this post instead of a second one.
+    client_key: Mapped[str | None] = mapped_column(String(64))
     #: The name shown (a guest's own, or the person's at the time of posting).
     author_name: Mapped[str] = mapped_column(String(200))
     anonymous: Mapped[bool] = mapped_column(default=False)

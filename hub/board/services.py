@@ -10,6 +10,7 @@ the entry points' business (hub/board/events.py, views.py), not the operations'.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app
@@ -242,14 +243,37 @@ def _image_id(board: Board, data: dict) -> int | None:
     return image.id
 
 
+#: What a browser's key of a post may look like (random, URL-safe).
+CLIENT_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def _client_key(data: dict) -> str | None:
+    """The post's key from the author's browser, if it sent one."""
+    key = data.get("client_key")
+    if key is None:
+        return None
+    if not isinstance(key, str) or not CLIENT_KEY.fullmatch(key):
+        raise BoardError(_("The request is not understood."), "invalid")
+    return key
+
+
 def create_post(board: Board, viewer: Viewer, data: object) -> Post:
+    """A new post; the same `client_key` again gives back the post it made (a resend)."""
     data = _require_dict(data)
     _can_write(board, viewer)
+    client_key = _client_key(data)
+    if client_key is not None:
+        sent = db.session.scalar(db.select(Post).where(
+            Post.board_id == board.id, Post.author_key == viewer.key,
+            Post.client_key == client_key))
+        if sent is not None:
+            return sent
     section = _section(board, _id(data, "section_id", optional=True))
     anonymous = bool(data.get("anonymous")) and board.anonymous_allowed
     fields = _post_fields(board, data, None)
     post = Post(board_id=board.id, section_id=section.id if section else None,
                 author_key=viewer.key, author_id=viewer.person_id, author_name=viewer.name,
+                client_key=client_key,
                 anonymous=anonymous, position=_max_position(board, Post) + 1,
                 state=PostState.PENDING if board.needs_approval and not viewer.moderator
                 else PostState.PUBLISHED, **fields)
@@ -344,7 +368,8 @@ def _reaction_value(board: Board, kind: ReactionKind, data: dict) -> int:
 
 
 def react(board: Board, viewer: Viewer, data: object) -> dict:
-    """A like toggles; the same vote again takes it back; 0 stars takes the stars back."""
+    """A like toggles (or is set, with `like`); the same vote again takes it back; 0 stars
+    takes the stars back."""
     data = _require_dict(data)
     post = _post(board, _id(data, "post_id"))
     kind = _KINDS.get(data.get("kind"))  # type: ignore[arg-type]
@@ -359,7 +384,7 @@ def react(board: Board, viewer: Viewer, data: object) -> dict:
     old = existing.value if existing else 0
     new = 0 if (existing and kind != ReactionKind.STAR and old == value) else value
     if kind == ReactionKind.LIKE:
-        new = 0 if existing else 1
+        new = _wanted_like(data, existing is not None)
     if existing is not None and not new:
         db.session.delete(existing)
     elif existing is not None:
@@ -368,6 +393,17 @@ def react(board: Board, viewer: Viewer, data: object) -> dict:
         db.session.add(Reaction(post_id=post.id, author_key=viewer.key, kind=kind, value=new))
     _bump_counts(board, post, **_count_deltas(kind, old, new))
     return {"like": bool(new)} if kind == ReactionKind.LIKE else {kind.name.lower(): new}
+
+
+def _wanted_like(data: dict, liked: bool) -> int:
+    """`like: true/false` sets the like (so that sending it again changes nothing); without
+    it a like toggles."""
+    wanted = data.get("like")
+    if wanted is None:
+        return 0 if liked else 1
+    if not isinstance(wanted, bool):
+        raise BoardError(_("The request is not understood."), "invalid")
+    return int(wanted)
 
 
 def _count_deltas(kind: ReactionKind, old: int, new: int) -> dict[str, int]:

@@ -1332,6 +1332,8 @@
   function react(postId, kind, value) {
     var data = { post_id: postId, kind: kind };
     if (value !== undefined) data.value = value;
+    // The like as it should be, not a toggle: sending it again after a lost answer is harmless.
+    if (kind === "like") data.like = !(S.mine.get(postId) || {}).like;
     emit("react", data).then(function (ack) {
       if (ack.ok) {
         var mine = Object.assign({ like: false, vote: 0, star: 0 }, S.mine.get(postId) || {});
@@ -1443,6 +1445,16 @@
       });
   });
 
+  // The key of the post being written: sent with every attempt, so that a resend after a lost
+  // answer (a dropped connection) gives back the stored post instead of a second one.
+  var draftKey = null;
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  bodyInput.addEventListener("input", function () { draftKey = null; });
+
   composer.addEventListener("submit", function (e) {
     e.preventDefault();
     if (!S || !canPost()) return;
@@ -1451,7 +1463,8 @@
     if (!body.trim() && !link && !imageId) { composerSay(t("empty_post"), "error"); bodyInput.focus(); return; }
     var max = limits.post_chars || 5000;
     if (body.length > max) { composerSay(t("too_long", { n: max }), "error"); bodyInput.focus(); return; }
-    var data = { body: body, colour: chosenColour };
+    if (!draftKey) draftKey = newKey();
+    var data = { body: body, colour: chosenColour, client_key: draftKey };
     if (link) data.link = link;
     if (imageId) data.image_id = imageId;
     var section = $("bc-section").value;
@@ -1463,6 +1476,7 @@
     emit("post.create", data).then(function (ack) {
       submit.disabled = !canPost();
       if (ack.ok) {
+        draftKey = null;
         if (ack.post) { applyPost(ack.post); scheduleRender(); }
         bodyInput.value = "";
         $("bc-link").value = "";

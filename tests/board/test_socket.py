@@ -165,6 +165,44 @@ def test_likes_toggle_and_every_client_gets_the_counts(board, board_client, peop
     assert db.session.get(Post, post["id"]).likes == 1
 
 
+def test_a_post_sent_again_with_its_key_is_stored_once(board, board_client, people):
+    """A phone whose connection dropped before the answer sends the post again with the same
+    key: the first post comes back, and nothing new is stored or sent."""
+    author = board_client(board, people.teacher)
+    other = board_client(board, people.other_teacher)
+    first = author.emit("post.create", {"body": "Идея", "client_key": "k" * 32})
+    other.received()
+    again = author.emit("post.create", {"body": "Идея", "client_key": "k" * 32})
+    assert again["ok"] and again["post"]["id"] == first["post"]["id"]
+    assert _count(Post) == 1 and other.changes() == [] and _seq(board) == 1
+    # The same key from someone else is their own post; a new key is a new post.
+    assert other.emit("post.create", {"body": "Идея", "client_key": "k" * 32})["post"][
+        "id"] != first["post"]["id"]
+    assert author.emit("post.create", {"body": "Ещё", "client_key": "n" * 32})["ok"]
+    assert _count(Post) == 3
+    for bad in ("short", "x" * 65, "не ключ!", 12345):
+        refused = author.emit("post.create", {"body": "Идея", "client_key": bad})
+        assert refused["code"] == "invalid"
+    assert _count(Post) == 3
+
+
+def test_a_like_sent_with_its_wanted_state_can_be_sent_again(board, board_client, people):
+    author = board_client(board, people.teacher)
+    other = board_client(board, people.other_teacher)
+    post = author.emit("post.create", {"body": "Нравится?"})["post"]
+    for _ in range(2):
+        ack = other.emit("react", {"post_id": post["id"], "kind": "like", "like": True})
+        assert ack["mine"]["like"] is True
+    assert db.session.get(Post, post["id"]).likes == 1
+    for _ in range(2):
+        assert other.emit("react", {"post_id": post["id"], "kind": "like", "like": False})[
+            "mine"]["like"] is False
+    db.session.expire_all()
+    assert db.session.get(Post, post["id"]).likes == 0
+    assert other.emit("react", {"post_id": post["id"], "kind": "like", "like": "yes"})[
+        "code"] == "invalid"
+
+
 def test_votes_and_stars_only_where_the_board_takes_them(board, board_client, people):
     client = board_client(board, people.teacher)
     post = client.emit("post.create", {"body": "Оцените"})["post"]
