@@ -25,13 +25,19 @@ from hub.calendar.jobs import register_jobs
 from hub.calendar.messages import person_locale, times_for
 from hub.core.safety import safe_next_url
 from hub.directory.models import Network, Organisation
-from hub.extensions import db
+from hub.extensions import db, limiter
 from hub.scheduling.models import Event, EventStatus, InvitationState
 
 bp = Blueprint("calendar", __name__)
 bp.record_once(lambda state: register_jobs())
 
 ICS_TYPE = "text/calendar; charset=utf-8"
+#: Unknown or revoked tokens of /j/, /rsvp/ and /feeds/ per client address: a scan, not a
+#: school behind one address (links that work never count).
+TOKEN_MISS_LIMIT = "30 per minute"
+token_miss_limit = limiter.shared_limit(
+    TOKEN_MISS_LIMIT, scope="calendar-token-miss",
+    deduct_when=lambda response: response.status_code == 404)
 
 
 @bp.app_context_processor
@@ -89,6 +95,7 @@ def event_ics(event_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/feeds/<token>.ics")
+@token_miss_limit
 def person_feed(token: str):  # type: ignore[no-untyped-def]
     """A person's subscribable calendar; the token is the only key (calendar apps cannot sign
     in). An unknown or rotated token answers 404."""
@@ -177,6 +184,7 @@ def _rsvp_page(invitation, token: str, *, chosen, series: bool, saved: bool,  # 
 
 
 @bp.get("/rsvp/<token>")
+@token_miss_limit
 def rsvp_page(token: str):  # type: ignore[no-untyped-def]
     """The confirm page an RSVP link opens: nothing is recorded by a GET (mail scanners open
     every link of a letter)."""
@@ -190,6 +198,7 @@ def rsvp_page(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/rsvp/<token>")
+@token_miss_limit
 def rsvp_answer(token: str):  # type: ignore[no-untyped-def]
     """Record the answer, then show it (post/redirect/get)."""
     invitation = _rsvp_invitation(token)
@@ -215,6 +224,7 @@ def rsvp_answer(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/j/<token>")
+@token_miss_limit
 def join(token: str):  # type: ignore[no-untyped-def]
     """A person's join link: to the event's conference room, through the provider's link for
     them (made now, so a room made late or changed needs no new letter). It lets people in
