@@ -611,6 +611,10 @@ def export_xlsx(network: Network, zone: str, now: datetime | None = None) -> byt
         if approval is None:
             sheet.cell(row=sheet.max_row, column=2).font = Font(color="C53030")
 
+    for row in sheet.iter_rows():  # no formulas here: a topic or name like "=1+1" stays text
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)

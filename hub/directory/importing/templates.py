@@ -47,6 +47,7 @@ def template_xlsx(organisation_names: Sequence[str] = ()) -> bytes:
         orgs.column_dimensions["A"].width = 60
         for name in organisation_names:
             orgs.append([name])
+            orgs.cell(orgs.max_row, 1).data_type = "s"  # a name like "=1+1" is text, not a formula
         choice = DataValidation(type="list",
                                 formula1=f"'Организации'!$A$2:$A${len(organisation_names) + 1}",
                                 allow_blank=True)
