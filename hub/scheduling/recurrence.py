@@ -41,6 +41,13 @@ SETPOS_LABELS = {1: _l("first"), 2: _l("second"), 3: _l("third"), 4: _l("fourth"
 FREQ_WEEKLY = "WEEKLY"
 FREQ_MONTHLY = "MONTHLY"
 
+_DAY = r"[+-]?[1-5]?(?:MO|TU|WE|TH|FR|SA|SU)"
+#: The parts a series' rule may have (what to_rrule writes). Others, such as FREQ=SECONDLY or
+#: BYMONTH=2;BYMONTHDAY=30, are refused: dateutil would spend seconds to year 9999 looking for
+#: sessions that never come.
+_RULE_PART = re.compile(rf"FREQ=(?:WEEKLY|MONTHLY)|INTERVAL=\d{{1,9}}|COUNT=\d{{1,9}}"
+                        rf"|UNTIL=\d{{8}}(?:T\d{{6}}Z?)?|WKST=(?:MO|SU)|BYDAY={_DAY}(?:,{_DAY})*")
+
 
 @dataclass
 class Recurrence:
@@ -169,14 +176,17 @@ def expand(rule: str, first_start: datetime, zone: str, *,
         raise InvalidValue(_(
             "A series needs an end: a last date or a number of sessions (at most %(n)d "
             "sessions within two years).", n=MAX_OCCURRENCES))
+    parts = rule.strip().upper().removeprefix("RRULE:").split(";")
+    if not all(_RULE_PART.fullmatch(part) for part in parts):
+        raise InvalidValue(_("This repeat rule cannot be read."))
     tz = ZoneInfo(zone)
     local = first_start.astimezone(tz)
     try:
         rule_set = rrulestr(rule, dtstart=local)
+        assert isinstance(rule_set, rrule)  # one RRULE line, as the parts above allow
+        starts = list(islice(rule_set, limit + 1))
     except (ValueError, TypeError):
         raise InvalidValue(_("This repeat rule cannot be read.")) from None
-    assert isinstance(rule_set, rrule)
-    starts = list(islice(rule_set, limit + 1))
     if len(starts) > limit:
         raise InvalidValue(_(
             "This rule gives more than %(n)d sessions. A series has at most %(n)d sessions "
