@@ -601,3 +601,83 @@ def test_the_corpus_runs_when_not_escaped(visitors) -> None:  # type: ignore[no-
         if len(findings.ran) > before or canary.page.evaluate(LIVE_MARKUP):
             caught.add(p.id)
     assert caught == {p.id for p in PAYLOADS} - INERT_AS_HTML
+
+
+# -- through the forms -----------------------------------------------------------------------
+
+#: A title's worth of payloads (a title holds 300 characters).
+TITLE = _ids("script", "attr-dq", "attr-focus", "title", "textarea")
+
+
+def test_forms_store_payloads_that_stay_text(  # type: ignore[no-untyped-def]
+        people, network, make_event, invite, visitors) -> None:  # noqa: F811
+    """The real forms and the board's composer, typed into in the browser: the event form,
+    the material form, a network's description and board posts seen live by another person."""
+    findings, open_as = visitors
+    organiser = open_as("organiser", people.coordinator)
+    page = organiser.page
+    everything = "\n".join(p.text for p in PAYLOADS)
+    title = " ".join(p.text for p in TITLE)
+
+    # The event form.
+    organiser.visit("/events/new")
+    form = page.locator("form:has([name=publish])")
+    form.locator("select[name=format]").select_option(str(int(EventFormat.WEBINAR)))
+    form.locator("input[name=title]").fill(title)
+    form.locator("textarea[name=description]").fill(everything)
+    form.locator("select[name=timezone]").select_option("Europe/Moscow")
+    form.locator("input[name=start_date]").fill("2026-12-09")
+    form.locator("input[name=start_time]").fill("15:00")
+    form.locator("input[name=end_time]").fill("16:00")
+    form.locator("select[name=audience_organisations]").select_option(
+        label=people.teacher.organisation.short_name)
+    with page.expect_navigation():
+        form.locator("[name=publish]").click()
+    if page.locator(".warnings").count():  # a conflict warning: go ahead
+        with page.expect_navigation():
+            page.locator("form [name=publish]").click()
+    organiser.check("the published event", TITLE)
+    event_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    organiser.visit(f"/events/{event_id}/edit", TITLE)
+
+    # The material form: a link with payloads in every text.
+    organiser.visit("/materials/new")
+    form = page.locator("form.material-form")
+    form.locator("input[name=kind][value=link]").check()
+    form.locator("input[name=url]").fill("https://example.org/slides")
+    form.locator("input[name=title]").fill(title)
+    form.locator("textarea[name=description]").fill(everything)
+    form.locator("input[name=topics]").fill(payload("template").text)
+    form.locator("input[name=age_groups]").fill(payload("attr-dq").text)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    organiser.check("the new material", (*TITLE, *PAYLOADS[:-2]))
+    assert "/materials/" in page.url, page.inner_text("main")[:500]
+    organiser.visit(page.url.replace(organiser.base, "") + "/edit", TITLE)
+
+    # A network's description, by the municipal coordinator.
+    municipal = open_as("municipal", people.municipal)
+    municipal.visit(f"/networks/{network.id}/edit")
+    municipal.page.locator("textarea[name=description]").fill(everything)
+    with municipal.page.expect_navigation():
+        municipal.page.locator("form.form [name=submit]:not(.visually-hidden)").click()
+    municipal.check("the saved network", PAYLOADS[:-2])
+
+    # Board posts typed by a teacher, appearing live on the organiser's board.
+    seminar = make_event(start=datetime(2026, 12, 10, 9, tzinfo=UTC))
+    invite(seminar, [people.teacher])
+    teacher = open_as("teacher", people.teacher)
+    live = "#board-conn[data-conn='live']"
+    organiser.visit(f"/events/{seminar.id}/board", ready=live)
+    teacher.visit(f"/events/{seminar.id}/board", ready=live)
+    for chunk in (PAYLOADS[:18], PAYLOADS[18:]):
+        teacher.page.locator("#bc-body").fill("\n\n".join(p.text for p in chunk))
+        teacher.page.locator("#bc-submit").click()
+        last = marker(chunk[-1])
+        for viewer in (teacher, organiser):
+            viewer.page.locator(".board-card", has_text=last).wait_for()
+    teacher.check("the board after posting", PAYLOADS[:-1])
+    organiser.check("the board, live", PAYLOADS[:-1])
+    organiser.visit(f"/events/{seminar.id}/board", PAYLOADS[:-1], ready=live)
+
+    assert not findings.ran and not findings.problems, findings.report()
