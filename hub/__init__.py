@@ -48,17 +48,21 @@ def create_app(config: str | type[Config] | Config | None = None, **overrides: A
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
 
+    from hub.core.proxy import trust_proxies
     from hub.core.routing import DatabaseIdConverter
 
     app.url_map.converters["int"] = DatabaseIdConverter
     _init_extensions(app)
     _register_blueprints(app)
+    trust_proxies(app)
     _register_cli(app)
 
     from hub.core.errors import register_error_handlers
+    from hub.core.security_headers import register_security_headers
     from hub.core.templating import register_template_helpers
 
     register_error_handlers(app)
+    register_security_headers(app)
     register_template_helpers(app)
 
     if app.config.get("OUTBOX_WORKER_IN_PROCESS") and not app.config.get("TESTING"):

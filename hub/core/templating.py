@@ -16,8 +16,15 @@ def localtime(value: datetime | None, fmt: str = "medium") -> str:
     return f"{format_datetime(value, fmt)} ({getattr(zone, 'zone', None) or zone})"
 
 
+def percent_class(value: float | None) -> str:
+    """The class pct-N (static/css/hub.css) that makes a bar N% long, N rounded into 0..100:
+    the CSS allows no style="" attributes."""
+    return f"pct-{min(100, max(0, round(value or 0)))}"
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["pct"] = percent_class
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["languages"] = lambda: current_app.config["LANGUAGES"]

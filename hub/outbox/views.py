@@ -20,6 +20,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -31,6 +32,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import defer
 
+from hub.core.security_headers import content_security_policy
 from hub.extensions import db
 from hub.outbox import services
 from hub.outbox.models import MessageStatus, OutboxMessage
@@ -88,7 +90,12 @@ def index():  # type: ignore[no-untyped-def]
 def show(message_id: int):  # type: ignore[no-untyped-def]
     row = db.get_or_404(OutboxMessage, message_id)
     view = parse(row.mime)
-    return render_template("outbox/message.html", m=row, view=view)
+    response = make_response(render_template("outbox/message.html", m=row, view=view))
+    # The HTML part shows in a srcdoc frame, which inherits this page's policy: let a letter's
+    # inline styles apply (scripts still never run: the frame is sandboxed, script-src 'self').
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        style_src="'self' 'unsafe-inline'")
+    return response
 
 
 @bp.get("/<int:message_id>/raw", endpoint="raw")

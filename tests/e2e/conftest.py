@@ -11,7 +11,10 @@ Fixtures:
 - ``browser`` — a headless Chromium (session-scoped); the tests skip, saying why, when Chromium or
   Playwright is missing (``make chromium`` installs it on Debian).
 - ``page`` — a fresh browser context (no cookies) and page for one test; ``phone_page`` the same
-  on a phone-sized viewport. A failing test leaves a screenshot, and its path is printed.
+  on a phone-sized viewport. A failing test leaves a screenshot, and its path is printed. A
+  test whose pages break the Content-Security-Policy (an inline script or style, an outside
+  resource: Chromium's `securitypolicyviolation` events and console reports) fails at teardown;
+  ``page.csp_violations`` lists them.
 - ``screenshots`` — a directory for screenshots: $HUB_E2E_SCREENSHOTS if set, else a temp dir.
 
 Helpers: ``sign_in(page, base_url, email, password)`` fills the real sign-in form.
@@ -108,6 +111,25 @@ def pytest_runtest_makereport(item: pytest.Item, call):  # type: ignore[no-untyp
     return report
 
 
+#: Runs first in every document and frame: each CSP violation goes to the test.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolation(
+    `${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`
+    + ` (${document.location.pathname})`));
+"""
+
+
+def _watch_csp(context, page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Collect the page's CSP violations: its events, and Chromium's console reports (which
+    also cover what no document sees, such as a refused frame)."""
+    violations: list[str] = []
+    context.expose_function("__cspViolation", lambda text: violations.append(text))
+    context.add_init_script(CSP_LISTENER)
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return violations
+
+
 def _open_page(browser, request: pytest.FixtureRequest, screenshots: Path,  # type: ignore[no-untyped-def]
                **context_options):
     context = browser.new_context(locale="ru-RU", timezone_id="Europe/Moscow", **context_options)
@@ -116,6 +138,7 @@ def _open_page(browser, request: pytest.FixtureRequest, screenshots: Path,  # ty
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.js_errors = errors  # type: ignore[attr-defined]
+    violations = page.csp_violations = _watch_csp(context, page)  # type: ignore[attr-defined]
     try:
         yield page
     finally:
@@ -128,6 +151,8 @@ def _open_page(browser, request: pytest.FixtureRequest, screenshots: Path,  # ty
             except Exception as error:  # noqa: BLE001 - a screenshot must not hide the failure
                 print(f"\nno screenshot of the failed test: {error}")
         context.close()
+    if violations and not (report is not None and report.failed):
+        pytest.fail("the pages broke the Content-Security-Policy:\n" + "\n".join(violations))
 
 
 @pytest.fixture
