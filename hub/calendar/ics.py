@@ -26,8 +26,9 @@ What every calendar gets, and why:
 
 Text values are escaped (commas, semicolons, backslashes, newlines; other control characters
 dropped), lines are folded at 75 octets without splitting a UTF-8 character, parameter values
-are quoted when they hold ':', ';' or ',', and double quotes (which a parameter value cannot
-hold and Outlook does not decode as RFC 6868's ^') are replaced. The tests read everything back
+are quoted when they hold ':', ';', ',' or '=' (icalendar reads an unquoted CN=0 = as "0="), and
+double quotes (which a parameter value cannot hold and Outlook does not decode as RFC 6868's ^')
+are replaced. The tests read everything back
 with icalendar, Mozilla's ical.js and Radicale (vobject).
 """
 
@@ -136,7 +137,7 @@ def html_to_text(markup: str) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_PARAM_NEEDS_QUOTES = re.compile(r"[:;,]")
+_PARAM_NEEDS_QUOTES = re.compile(r"[:;,=]")
 
 
 def escape_text(value: str) -> str:
