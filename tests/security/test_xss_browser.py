@@ -46,9 +46,8 @@ from tests.e2e.conftest import (  # noqa: F401
     CHROMIUM_ARGS,
     TIMEOUT_MS,
     _server,
-    browser,
+    find_chromium,
     live_server,
-    screenshots,
     sign_in,
 )
 from tests.plan.conftest import make_event as plain_event
@@ -191,14 +190,39 @@ class Visitor:
         self.context.close()
 
 
+@pytest.fixture(scope="module")
+def chromium(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The e2e tests' Chromium when their session has started it (Playwright's sync API runs
+    one instance per thread, so a second one would fail), else one for this module."""
+    e2e = next((item for item in request.session.items
+                if item.nodeid.startswith("tests/e2e/")), None)
+    fixturedefs = (request.session._fixturemanager.getfixturedefs("browser", e2e) or ()
+                   if e2e is not None else ())
+    running = [d.cached_result[0] for d in fixturedefs
+               if d.cached_result is not None and d.cached_result[2] is None]
+    if running:
+        yield running[0]
+        return
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="the playwright package is not installed")
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium, or `make chromium`)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture
-def visitors(browser, live_server) -> Iterator[tuple[Findings, Any]]:  # type: ignore[no-untyped-def]  # noqa: F811
+def visitors(chromium, live_server) -> Iterator[tuple[Findings, Any]]:  # type: ignore[no-untyped-def]  # noqa: F811
     """(findings, open(who)) — browser contexts for roles, closed after the test."""
     findings = Findings()
     opened: list[Visitor] = []
 
     def open_as(who: str, person: Person | None = None) -> Visitor:
-        visitor = Visitor(browser, live_server, findings, who)
+        visitor = Visitor(chromium, live_server, findings, who)
         opened.append(visitor)
         return visitor.sign_in(person) if person is not None else visitor
 
