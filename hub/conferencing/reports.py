@@ -7,7 +7,9 @@ ProviderReport)."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -37,6 +39,15 @@ FETCH_AFTER = timedelta(minutes=15)
 FETCH_UNTIL = timedelta(days=7)
 #: The dedupe key of a fetched attendance: a new fetch replaces the previous one.
 FETCHED = "fetched"
+#: What no database column can hold: NUL (PostgreSQL refuses it) and lone surrogates (not
+#: UTF-8), both of which a JSON body can carry as \u escapes.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+#: The hub's participant key echoed back by a provider: "p" and a person's id.
+_PERSON_KEY = re.compile(r"p([0-9]{1,18})")
+
+
+def _storable(text: str) -> str:
+    return _UNSTORABLE.sub("", text)
 
 
 def receive_webhook(account: ProviderAccount, headers: Mapping[str, str],
@@ -63,7 +74,7 @@ def add_recordings(room: Room, recordings: Iterable[conf.Recording]) -> None:
     """Each recording as a RECORDING material of the room's event, once per URL. Committed."""
     for recording in recordings:
         try:
-            add_recording(room.event, recording.url, recording.title)
+            add_recording(room.event, _storable(recording.url), _storable(recording.title))
         except MaterialError as error:
             log.warning("conferencing: recording of room %s not added: %s", room.id, error)
     db.session.commit()
@@ -72,7 +83,7 @@ def add_recordings(room: Room, recordings: Iterable[conf.Recording]) -> None:
 def store(room: Room, kind: str, dedupe_key: str,
           intervals: Iterable[conf.Interval]) -> ProviderReport | None:
     """Store a report once: a second one with the same key is ignored (None). Committed."""
-    report = ProviderReport(room_id=room.id, kind=kind, dedupe_key=dedupe_key[:255])
+    report = ProviderReport(room_id=room.id, kind=kind, dedupe_key=_storable(dedupe_key)[:255])
     report.intervals = [_row(room, i) for i in intervals]
     db.session.add(report)
     try:
@@ -84,6 +95,9 @@ def store(room: Room, kind: str, dedupe_key: str,
 
 
 def _row(room: Room, interval: conf.Interval) -> ProviderInterval:
+    interval = replace(interval, **{
+        name: _storable(value) for name in ("person_key", "email", "name", "external_user_id")
+        if isinstance(value := getattr(interval, name), str)})
     return ProviderInterval(
         room_id=room.id, person_id=_person_id(room, interval), joined_at=interval.joined_at,
         left_at=interval.left_at, name=(interval.name or None) and interval.name[:300],
@@ -94,9 +108,9 @@ def _row(room: Room, interval: conf.Interval) -> ProviderInterval:
 def _person_id(room: Room, interval: conf.Interval) -> int | None:
     """The hub's person: our key echoed back ("p42"), their registration at the provider,
     else their email."""
-    key = interval.person_key or ""
-    if key.startswith("p") and key[1:].isdigit():
-        found = db.session.get(Person, int(key[1:]))
+    match = _PERSON_KEY.fullmatch(interval.person_key or "")
+    if match:
+        found = db.session.get(Person, int(match.group(1)))
         if found is not None:
             return found.id
     if interval.external_user_id:

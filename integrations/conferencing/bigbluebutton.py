@@ -456,7 +456,7 @@ def _times(values: object) -> list[datetime]:
         raise WebhookRejected(_BAD_CALLBACK)
     try:
         return [utc(datetime.fromisoformat(v)) for v in values]
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:  # OverflowError: before year 1 in UTC
         raise WebhookRejected(_BAD_CALLBACK) from error
 
 

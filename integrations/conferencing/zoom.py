@@ -509,7 +509,7 @@ def _parse_time(value: Any) -> datetime | None:
         return None
     try:
         return utc(datetime.fromisoformat(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+05:00 in UTC
         return None
 
 
