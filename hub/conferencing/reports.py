@@ -43,7 +43,7 @@ FETCHED = "fetched"
 #: UTF-8), both of which a JSON body can carry as \u escapes.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 #: The hub's participant key echoed back by a provider: "p" and a person's id.
-_PERSON_KEY = re.compile(r"p([0-9]{1,18})")
+_PERSON_KEY = re.compile(r"p([0-9]{1,9})")  # an id within PostgreSQL's integer
 
 
 def _storable(text: str) -> str:
