@@ -563,7 +563,11 @@ def _url_validation(secret: str, payload: Mapping[str, Any]) -> dict[str, str]:
     plain = payload.get("plainToken")
     if not isinstance(plain, str) or not plain:
         raise WebhookRejected(f"{NAME}: the URL validation has no plainToken")
-    return {"plainToken": plain, "encryptedToken": _hmac_hex(secret, plain.encode())}
+    try:
+        token = plain.encode()
+    except UnicodeEncodeError as error:  # a lone surrogate, sent as a JSON escape
+        raise WebhookRejected(f"{NAME}: the URL validation's plainToken is not text") from error
+    return {"plainToken": plain, "encryptedToken": _hmac_hex(secret, token)}
 
 
 def _webhook_event(event: str, kind: WebhookKind, payload: Mapping[str, Any]) -> WebhookEvent:

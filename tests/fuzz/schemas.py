@@ -122,7 +122,8 @@ def _participant(field: str) -> Schema:
 
 
 ZOOM = [
-    _zoom("endpoint.url_validation", plainToken={"type": "string", "minLength": 1}),
+    _zoom("endpoint.url_validation",
+          plainToken={"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$"}),
     _zoom("meeting.participant_joined", _zoom_meeting(participant=_participant("join_time"))),
     _zoom("meeting.participant_left", _zoom_meeting(participant=_participant("leave_time"))),
     _zoom("meeting.ended", _zoom_meeting()),

@@ -85,6 +85,8 @@ def test_valid_signed_zoom_webhooks_are_taken(client, zoom_account, message):
 
 
 @given(message=schemas.invalid(schemas.ZOOM), forged=st.sampled_from(["", "secret", "stale"]))
+@example(message={"event": "endpoint.url_validation", "payload": {"plainToken": "\ud800"}},
+         forged="")  # was a 500
 @example(message={"event": "meeting.participant_left", "payload": {"object": {  # was a 500
     "id": schemas.ZOOM_MEETING, "participant": {"leave_time": "0001-01-01T00:00:00+05:00"}}}},
          forged="")
