@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +91,12 @@ class Server:
                 self.process.kill()
                 self.process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL the server's processes (gunicorn's master and worker): a crash."""
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
     def cpu_seconds(self) -> float:
         """CPU time used so far by the server's processes (gunicorn's master and worker)."""
         return sum(process_cpu(pid) for pid in [self.process.pid, *children(self.process.pid)])
@@ -110,9 +116,9 @@ def start_server(name: str, command: list[str], env: dict[str, str], folder: Pat
     """Start a server and wait until `probe` answers 200."""
     port = int(command[command.index("-b") + 1].rsplit(":", 1)[1])
     log = folder / f"{name}.log"
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(name, process, f"http://127.0.0.1:{port}", log)
     deadline = time.time() + 60
     while time.time() < deadline:

@@ -44,14 +44,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import multiprocessing as mp
 import os
 import random
 import re
 import resource
 import secrets
-import signal
 import socket
 import sys
 import tempfile
@@ -60,10 +57,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from _crowd import Crowd
 from _servers import (
     Server,
     free_port,
@@ -306,39 +303,6 @@ class Group:
         return len(self.clients)
 
 
-class Worker:
-    """One client process: its groups of clients, serving the orchestrator's commands."""
-
-    def __init__(self, conn: Connection, index: int) -> None:
-        self.conn = conn
-        self.index = index
-        self.groups: dict[str, Group] = {}
-
-    async def serve(self) -> None:
-        """Run `(command, group, *args)` until told to stop; answer each over the pipe."""
-        loop = asyncio.get_running_loop()
-        while True:
-            command, *args = await loop.run_in_executor(None, self.conn.recv)
-            if command == "stop":
-                break
-            if command == "cpu":
-                usage = resource.getrusage(resource.RUSAGE_SELF)
-                self.conn.send(usage.ru_utime + usage.ru_stime)
-                continue
-            name, *rest = args
-            group = self.groups.setdefault(name, Group(self.index))
-            self.conn.send(await getattr(group, command)(*rest))
-
-
-def worker_main(conn: Connection, index: int) -> None:
-    """A worker process: its own event loop and clients (lost connections are counted as
-    reconnects, not logged one by one)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in ("engineio.client", "socketio.client"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-    asyncio.run(Worker(conn, index).serve())
-
-
 # -- servers ---------------------------------------------------------------------------------
 
 def database_cpu() -> float:
@@ -411,46 +375,6 @@ def make_board(database: str) -> int:
 
 
 # -- the orchestrator ------------------------------------------------------------------------
-
-class Crowd:
-    """The worker processes and the commands sent to them."""
-
-    def __init__(self, workers: int) -> None:
-        context = mp.get_context("fork")
-        self.pipes: list[Connection] = []
-        self.processes = []
-        for index in range(workers):
-            ours, theirs = context.Pipe()
-            process = context.Process(target=worker_main, args=(theirs, index), daemon=True)
-            process.start()
-            self.pipes.append(ours)
-            self.processes.append(process)
-
-    def ask(self, command: str, *args: Any) -> list[Any]:
-        """Send a command to every worker and collect their answers."""
-        return self.ask_each(command, [args] * len(self.pipes))
-
-    def ask_each(self, command: str, per_worker: list[tuple[Any, ...]]) -> list[Any]:
-        """Send each worker its own arguments and collect their answers."""
-        for pipe, args in zip(self.pipes, per_worker, strict=True):
-            pipe.send((command, *args))
-        return [pipe.recv() for pipe in self.pipes]
-
-    def ask_one(self, index: int, command: str, *args: Any) -> Any:
-        """Send a command to one worker."""
-        self.pipes[index].send((command, *args))
-        return self.pipes[index].recv()
-
-    def close(self) -> None:
-        """Stop the workers."""
-        for pipe in self.pipes:
-            with suppress(OSError):
-                pipe.send(("stop",))
-        for process in self.processes:
-            process.join(10)
-            if process.is_alive():
-                process.terminate()
-
 
 def ms(values: list[float], p: float) -> float:
     """A percentile of latencies in seconds, in milliseconds."""
@@ -762,7 +686,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     raise_open_files(args.clients)
-    crowd = Crowd(args.workers)  # forked before anything else is imported or opened
+    crowd = Crowd(args.workers, Group)  # forked before anything else is imported or opened
     if args.db == "postgres" and not postgres_reachable():
         print("board: PostgreSQL is not reachable on 127.0.0.1:5432: using SQLite")
         args.db = "sqlite"
