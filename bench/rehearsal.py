@@ -324,10 +324,10 @@ class Cluster:
             OUTBOX_LEASE_SECONDS="60", OUTBOX_BACKOFF_SECONDS="5",
             OUTBOX_BACKOFF_MAX_SECONDS="20", OUTBOX_POLL_SECONDS="1",
             OUTBOX_WORKER_IN_PROCESS="0" if scaled else "1",
-            RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/13" if scaled else "memory://",
+            RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/11" if scaled else "memory://",
             PROXY_COUNT="1" if scaled else "0")
         if scaled:
-            env["SOCKETIO_MESSAGE_QUEUE"] = "redis://127.0.0.1:6379/12"
+            env["SOCKETIO_MESSAGE_QUEUE"] = "redis://127.0.0.1:6379/10"
         return env
 
     def start(self) -> None:
@@ -938,7 +938,7 @@ def check_reports(people: People, day: Day) -> None:
         day.fail("no report export to check")
         return
     first, last = day.figures["period"]
-    names = dict(db.session.execute(select(Organisation.full_name, Organisation.id)).all())
+    names = dict(db.session.execute(select(Organisation.short_name, Organisation.id)).all())
     hours_column = HOURS_COLUMN + [name for name, _label in MAIN].index("hours")
     report_hours = {names[row[0]]: float(row[hours_column].replace(",", "."))
                     for row in day.reports[1:] if row and row[0] in names}
@@ -948,6 +948,9 @@ def check_reports(people: People, day: Day) -> None:
             person, Period(first, last)).summary.hours
     wrong = {org: (report_hours.get(org), hours) for org, hours in portfolio_hours.items()
              if abs(report_hours.get(org, 0.0) - hours) > 1e-6}
+    total = float(day.reports[-1][hours_column].replace(",", "."))  # the export's last line
+    if abs(total - sum(portfolio_hours.values())) > 1e-6:
+        wrong["total"] = (total, sum(portfolio_hours.values()))
     day.say(f"reports: {len(report_hours)} organisations, {sum(report_hours.values()):.0f} h "
             f"in the reports, {sum(portfolio_hours.values()):.0f} h in the portfolios; "
             f"{len(wrong)} differ")

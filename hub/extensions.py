@@ -11,6 +11,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from hub.core import sqlite  # noqa: F401 - sets up every SQLite connection (WAL)
+
 #: Constraint names that are the same on SQLite and PostgreSQL, so migrations can alter them.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -96,3 +96,17 @@ def test_a_request_that_finds_no_free_database_connection_is_refused_quickly(tmp
         assert response.status_code == 503
         assert "busy" in page.get_data(as_text=True)
         assert app.test_client().get("/events/1.ics").status_code == 404  # free again
+
+
+def test_sqlite_connections_use_the_write_ahead_log(tmp_path):
+    """Readers and the writer of the embedded deployment's database do not wait for each
+    other (docs/operations.md)."""
+    from sqlalchemy import create_engine, text
+
+    import hub.extensions  # noqa: F401 - registers the set-up
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'wal.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+    engine.dispose()
