@@ -136,17 +136,26 @@ def socket_server_of(app: Flask, *, real_packets: bool = False) -> Iterator[obje
         socketio.server = saved_server
 
 
+def empty_tables() -> None:
+    """Delete every row of every table (in an app context)."""
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
 @pytest.fixture(autouse=True)
-def _clean_state(app: Flask) -> Iterator[None]:
-    """Each test runs in an app context and leaves every table empty behind it."""
+def _clean_state(app: Flask, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test runs in an app context and leaves every table empty behind it; the tests of a
+    class marked `shared_data` leave the data of its class-scoped fixture (which empties the
+    tables after the class) for each other."""
     with app.app_context():
         limiter.reset()
         yield
         db.session.rollback()
         db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+        if request.node.get_closest_marker("shared_data") is None:
+            empty_tables()
 
 
 @pytest.fixture
