@@ -9,6 +9,7 @@ import logging
 import multiprocessing as mp
 import resource
 import signal
+import threading
 from collections.abc import Callable
 from contextlib import suppress
 from multiprocessing.connection import Connection
@@ -56,10 +57,12 @@ def worker_main(conn: Connection, index: int, make_group: GroupFactory) -> None:
 
 
 class Crowd:
-    """The worker processes and the commands sent to them. Fork them before the orchestrator
-    opens anything (databases, servers, threads)."""
+    """The worker processes and the commands sent to them (from any thread of the
+    orchestrator: one command at a time). Fork them before the orchestrator opens anything
+    (databases, servers, threads)."""
 
     def __init__(self, workers: int, make_group: GroupFactory) -> None:
+        self.lock = threading.Lock()
         context = mp.get_context("fork")
         self.pipes: list[Connection] = []
         self.processes = []
@@ -77,14 +80,16 @@ class Crowd:
 
     def ask_each(self, command: str, per_worker: list[tuple[Any, ...]]) -> list[Any]:
         """Send each worker its own arguments and collect their answers."""
-        for pipe, args in zip(self.pipes, per_worker, strict=True):
-            pipe.send((command, *args))
-        return [pipe.recv() for pipe in self.pipes]
+        with self.lock:
+            for pipe, args in zip(self.pipes, per_worker, strict=True):
+                pipe.send((command, *args))
+            return [pipe.recv() for pipe in self.pipes]
 
     def ask_one(self, index: int, command: str, *args: Any) -> Any:
         """Send a command to one worker."""
-        self.pipes[index].send((command, *args))
-        return self.pipes[index].recv()
+        with self.lock:
+            self.pipes[index].send((command, *args))
+            return self.pipes[index].recv()
 
     def close(self) -> None:
         """Stop the workers."""

@@ -267,11 +267,23 @@ class Teachers:
         """Actions still running."""
         return len(self.tasks)
 
-    async def settle(self) -> dict[str, Any]:
-        """Stop measuring; every teacher catches up; what each one's page shows."""
+    async def settle(self, head: int, seconds: float) -> dict[str, Any]:
+        """Stop measuring; every teacher catches up to `head` (asking again while the server
+        is still sending its backlog, up to `seconds`); what each one's page shows."""
         self.measuring = False
-        heads = await asyncio.gather(*(t.catch_up() for t in self.teachers))
-        return {"boards": {t.number: t.model.shown() for t in self.teachers}, "heads": heads}
+        deadline = time.time() + seconds
+        behind = self.teachers
+        while behind and time.time() < deadline:
+            await asyncio.gather(*(t.catch_up() for t in behind))
+            behind = [t for t in behind if t.model.contiguous() < head]
+            if behind:
+                await asyncio.sleep(1)
+        return {"boards": {t.number: t.model.shown() for t in self.teachers},
+                "behind": len(behind)}
+
+    async def head(self) -> int:
+        """The board's head, as one teacher's `sync` tells it (-1: no answer)."""
+        return await self.teachers[0].catch_up() if self.teachers else -1
 
     async def report(self) -> dict[str, Any]:
         return {"latencies": self.latencies, "posts": self.posts, "likes": list(self.likes),

@@ -273,7 +273,7 @@ def ensure_haproxy() -> str:
 
 
 HAPROXY_CONFIG = """global
-    maxconn 20000
+    maxconn 5000
 defaults
     mode http
     timeout connect 5s
@@ -672,9 +672,13 @@ def board_phase(crowd: Crowd, cluster: Cluster, organiser: Browser, sink: MailSi
     while sum(crowd.ask("busy", day.group)) and time.time() < load_start + load_seconds + 150:
         time.sleep(1)
     day.figures["load_end"] = time.time()
-    settled = crowd.ask("settle", day.group)
+    head = max(crowd.ask("head", day.group))
+    settled = crowd.ask("settle", day.group, head, 120.0)
+    behind = sum(answer["behind"] for answer in settled)
     for answer in settled:
         day.boards.update(answer["boards"])
+    if behind:
+        day.fail(f"{behind} pages could not catch up to change {head} within two minutes")
 
 
 def baseline_round(crowd: Crowd, day: Day) -> list[float]:
@@ -865,6 +869,11 @@ def check_board(reports: list[dict[str, Any]], day: Day, plan: Plan) -> None:
     wrong_likes = sum(1 for _key, (pid, n) in stored.items() if likes[pid] != n)
     database = {pid: n for pid, n in stored.values()}
     unequal = sum(1 for board in day.boards.values() if board != database)
+    if unequal:
+        sample = next(board for board in day.boards.values() if board != database)
+        day.notes.append(f"a page that differs: {len(set(database) - set(sample))} posts "
+                         f"missing, {len(set(sample) - set(database))} extra, "
+                         f"{sum(sample.get(p) != n for p, n in database.items())} counts")
     day.say(f"board: {len(answered)} posts answered ok ({plan.posts} planned, and the baseline "
             f"post), {len(stored)} stored; {sum(likes.values())} likes answered ok, "
             f"{sum(database.values())} counted; outcomes {dict(outcomes)}")
@@ -977,8 +986,8 @@ def rehearse(deployment: Deployment, plan: Plan, crowd: Crowd, logs: Path | None
         cluster = Cluster(deployment, url, sink.port, folder, plan.board)
         migrate(cluster.env)
         people = seed(url, plan.teachers)
+        stack.callback(cluster.stop)  # registered first: a start that fails half-way too
         cluster.start()
-        stack.callback(cluster.stop)
         day.say(f"serving on {cluster.base_url}")
         organiser = Browser(cluster.base_url)
         organiser.sign_in(people.organiser, PASSWORD)
@@ -986,8 +995,11 @@ def rehearse(deployment: Deployment, plan: Plan, crowd: Crowd, logs: Path | None
         assert day.start is not None
         start = day.start.timestamp()
         links = join_links(sink, people, max(30.0, start - plan.at(0.1) - time.time() - 5), day)
-        Joins(cluster, crowd, plan, deployment, links, day).run(start)
+        joins = threading.Thread(target=Joins(cluster, crowd, plan, deployment, links,
+                                              day).run, args=(start,), daemon=True)
+        joins.start()  # the board fills up while people are still joining
         board_phase(crowd, cluster, organiser, sink, plan, start, day)
+        joins.join()
         board_reports = crowd.ask("report", day.group)
         crowd.ask("leave", day.group)
         after_the_end(cluster, organiser, people, day, plan)
