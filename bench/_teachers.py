@@ -35,6 +35,9 @@ class BoardModel:
     def __init__(self, state: dict[str, Any]) -> None:
         self.posts: dict[int, dict[str, Any]] = {}
         self.seen: set[int] = set()
+        #: Every change received, so that a whole state (older than some of them: it was
+        #: asked before they arrived) is followed by the ones after it, as the browser does.
+        self.changes: dict[int, dict[str, Any]] = {}
         self.load_state(state)
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -43,10 +46,13 @@ class BoardModel:
                                 "state": p["state"], "removed": False}
                       for p in state["posts"]}
         self.seen |= set(range(1, head + 1))
+        for seq in sorted(s for s in self.changes if s > head):
+            self.apply(self.changes[seq])
 
     def apply(self, change: dict[str, Any]) -> None:
         seq, kind = change["seq"], change.get("kind")
         self.seen.add(seq)
+        self.changes[seq] = change
         if kind == "post":
             post = change["post"]
             entry = self.posts.setdefault(post["id"], {"rev": 0, "likes": 0, "likes_seq": 0,
