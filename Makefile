@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := hub
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+PG_LOG := .pytest-postgresql.log
 
 .PHONY: run test lint translations install demo worker chromium icaljs clean
 
@@ -51,16 +52,23 @@ chromium:
 	      echo "WARNING: could not install chromium: browser tests will be skipped"; \
 	    else echo "chromium is not installed and we are not root: browser tests will be skipped"; fi; }
 
+# The SQLite run (with the browser tests) and, when PostgreSQL answers, the PostgreSQL run go
+# side by side: each is one process, and the machine has cores for both. The PostgreSQL run's
+# output follows the SQLite run's.
 test: install icaljs chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || $(BIN)/python -c "import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(s.connect_ex(('127.0.0.1',5432)))"; then \
-	  echo "== the suite again on PostgreSQL ($(PG_TEST_URL)) =="; \
-	  HUB_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not e2e"; \
-	else echo "PostgreSQL is not reachable on 127.0.0.1:5432: skipped the PostgreSQL run"; fi
+	  echo "== the suite on SQLite, and at the same time on PostgreSQL ($(PG_TEST_URL)) =="; \
+	  HUB_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not e2e" -p no:cacheprovider > $(PG_LOG) 2>&1 & pg=$$!; \
+	  sqlite=0; $(BIN)/python -m pytest -q || sqlite=$$?; \
+	  postgres=0; wait $$pg || postgres=$$?; \
+	  echo "== the suite on PostgreSQL ($(PG_TEST_URL)) =="; cat $(PG_LOG); \
+	  test $$sqlite = 0 && test $$postgres = 0; \
+	else echo "PostgreSQL is not reachable on 127.0.0.1:5432: the suite runs on SQLite only"; \
+	  $(BIN)/python -m pytest -q; fi
 
 lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache $(PG_LOG)

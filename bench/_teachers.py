@@ -19,7 +19,7 @@ NAMESPACE = "/board"
 MARKER = re.compile(r"rehearsal:(\d+):(\d+):(\d+\.\d+)")
 ACK_TIMEOUT = 10.0
 #: How long a post or like is tried again before it counts as failed.
-GIVE_UP_SECONDS = 120.0
+GIVE_UP_SECONDS = 180.0
 #: Answers after which the same request is sent again (the others are final).
 RETRY_CODES = {"no_ack", "not_connected", "busy", "error", "rate_limited", "disconnected"}
 TEXTS = ("Делимся опытом: конструируем с детьми старшей группы по схемам.",
@@ -35,9 +35,10 @@ class BoardModel:
     def __init__(self, state: dict[str, Any]) -> None:
         self.posts: dict[int, dict[str, Any]] = {}
         self.seen: set[int] = set()
-        #: Every change received, so that a whole state (older than some of them: it was
-        #: asked before they arrived) is followed by the ones after it, as the browser does.
-        self.changes: dict[int, dict[str, Any]] = {}
+        #: Every change received, in short (a tuple of plain values: the garbage collector
+        #: skips it), so that a whole state (older than some of them: it was asked before
+        #: they arrived) is followed by the ones after it, as the browser does.
+        self.changes: dict[int, tuple] = {}
         self.load_state(state)
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -47,29 +48,35 @@ class BoardModel:
                       for p in state["posts"]}
         self.seen |= set(range(1, head + 1))
         for seq in sorted(s for s in self.changes if s > head):
-            self.apply(self.changes[seq])
+            self._apply(seq, *self.changes[seq])
 
     def apply(self, change: dict[str, Any]) -> None:
-        seq, kind = change["seq"], change.get("kind")
-        self.seen.add(seq)
-        self.changes[seq] = change
+        """One numbered change, as it came."""
+        kind = change.get("kind")
         if kind == "post":
-            post = change["post"]
-            entry = self.posts.setdefault(post["id"], {"rev": 0, "likes": 0, "likes_seq": 0,
-                                                       "state": post["state"],
-                                                       "removed": False})
-            if seq >= entry["rev"]:
-                entry.update(rev=seq, state=post["state"])
-            if seq >= entry["likes_seq"]:
-                entry.update(likes=post["likes"], likes_seq=seq)
+            short: tuple = ("post", change["post"]["id"], change["post"]["state"],
+                            change["post"]["likes"])
         elif kind == "counts":
-            entry = self.posts.setdefault(change["id"], {"rev": 0, "likes": 0, "likes_seq": 0,
-                                                         "state": "published",
-                                                         "removed": False})
+            short = ("counts", change["id"], "", change["likes"])
+        elif kind == "post.removed":
+            short = ("removed", change["id"], "", 0)
+        else:
+            short = ("other", 0, "", 0)
+        self.changes[change["seq"]] = short
+        self._apply(change["seq"], *short)
+
+    def _apply(self, seq: int, kind: str, post_id: int, state: str, likes: int) -> None:
+        self.seen.add(seq)
+        if kind in ("post", "counts"):
+            entry = self.posts.setdefault(post_id, {"rev": 0, "likes": 0, "likes_seq": 0,
+                                                    "state": state or "published",
+                                                    "removed": False})
+            if kind == "post" and seq >= entry["rev"]:
+                entry.update(rev=seq, state=state)
             if seq >= entry["likes_seq"]:
-                entry.update(likes=change["likes"], likes_seq=seq)
-        elif kind == "post.removed" and change["id"] in self.posts:
-            self.posts[change["id"]]["removed"] = True
+                entry.update(likes=likes, likes_seq=seq)
+        elif kind == "removed" and post_id in self.posts:
+            self.posts[post_id]["removed"] = True
 
     def contiguous(self) -> int:
         """The last seq up to which nothing is missing."""
@@ -160,7 +167,7 @@ class Teacher:
         connection, a timeout or a refusal that may pass, until GIVE_UP_SECONDS."""
         import socketio
 
-        began = time.time()
+        began, tries = time.time(), 0
         while True:
             try:
                 await asyncio.wait_for(self.connected.wait(), GIVE_UP_SECONDS)
@@ -178,7 +185,8 @@ class Teacher:
                     or time.time() - began > GIVE_UP_SECONDS:
                 return answer
             self.group.resent[event] += 1
-            await asyncio.sleep(1.0 + random.random())
+            tries += 1  # as a person does: again soon, then less and less often
+            await asyncio.sleep(min(15.0, 2.0 ** tries) * (0.5 + random.random()))
 
 
 class Teachers:

@@ -336,7 +336,7 @@ class Cluster:
         if self.proxy_port:
             config = self.folder / "haproxy.cfg"
             config.write_text(HAPROXY_CONFIG.format(port=self.proxy_port, servers="\n".join(
-                f"    server s{i} 127.0.0.1:{port} check cookie s{i} inter 1s fall 2 rise 1"
+                f"    server s{i} 127.0.0.1:{port} check cookie s{i} inter 2s fall 5 rise 1"
                 for i, port in enumerate(self.ports))))
             self._spawn("haproxy", [ensure_haproxy(), "-f", str(config), "-db"])
         for index in range(self.deployment.outbox_workers):

@@ -34,7 +34,8 @@ from hub.extensions import db
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/13"
+#: A database of its own for each run of the suite (`make test` runs SQLite and PostgreSQL at once).
+REDIS_URL = f"redis://127.0.0.1:6379/{15 if os.environ.get('HUB_TEST_DATABASE_URL') else 13}"
 NS = "/board"
 #: The longest wait for something to happen (a guard against hanging, not a timing check).
 PATIENCE = 20.0
