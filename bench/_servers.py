@@ -35,6 +35,30 @@ def postgres_reachable() -> bool:
         return s.connect_ex(("127.0.0.1", 5432)) == 0
 
 
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def bench_database(name: str, postgres: bool, folder: Path) -> Iterator[str]:
+    """A fresh database for a run, dropped afterwards: `name` on the local PostgreSQL, or the
+    SQLite file `folder/name.sqlite3` (a kept logs folder's old file is replaced)."""
+    if not postgres:
+        path = folder / f"{name}.sqlite3"
+        path.unlink(missing_ok=True)
+        yield f"sqlite:///{path}"
+        return
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def gunicorn(app: str, port: int, mode: str, clients: int) -> list[str]:
     """The gunicorn command line of one worker process in the given async mode."""
     command = [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}",

@@ -45,42 +45,24 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from _servers import free_port, gunicorn, percentile, postgres_reachable, served
+from _servers import (
+    bench_database,
+    free_port,
+    gunicorn,
+    percentile,
+    postgres_reachable,
+    served,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "join_bench"
 USER_AGENT = "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Chrome/120 Mobile (join bench)"
-
-
-# -- servers ---------------------------------------------------------------------------------
-
-# -- the bench database ----------------------------------------------------------------------
-
-@contextmanager
-def database(kind: str, folder: Path) -> Iterator[str]:
-    """A fresh database for the run: `join_bench` on the local PostgreSQL, or a SQLite file."""
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / 'join.sqlite3'}"
-        return
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
 
 
 def prepare(url: str, secret: str, count: int) -> tuple[int, list[str]]:
@@ -275,7 +257,7 @@ def main() -> None:
         args.db = "sqlite"
     secret = secrets.token_urlsafe(32)
     with tempfile.TemporaryDirectory(prefix="join-bench-") as tmp, \
-            database(args.db, Path(tmp)) as url:
+            bench_database(PG_BENCH_DB, args.db == "postgres", Path(tmp)) as url:
         folder = Path(tmp)
         event_id, tokens = prepare(url, secret, args.clicks)
         print(f"join: {args.clicks} invitations to one event, {args.clients} clients, "

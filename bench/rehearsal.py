@@ -55,9 +55,8 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,12 +66,19 @@ from zoneinfo import ZoneInfo
 from _browser import Browser, json_block
 from _crowd import Crowd
 from _mailsink import MailSink
-from _servers import Server, free_port, gunicorn, percentile, postgres_reachable, start_server
+from _servers import (
+    Server,
+    bench_database,
+    free_port,
+    gunicorn,
+    percentile,
+    postgres_reachable,
+    start_server,
+)
 from _teachers import Teachers
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "rehearsal"
 PASSWORD = "rehearsal-пароль-2026"
 ZONE = "Asia/Yekaterinburg"
@@ -154,26 +160,6 @@ class Plan:
 
 
 # -- database and people ---------------------------------------------------------------------
-
-@contextmanager
-def database(deployment: Deployment, folder: Path) -> Iterator[str]:
-    """A fresh database for the run (a PostgreSQL database `rehearsal`, or a SQLite file)."""
-    if not deployment.postgres:
-        path = folder / "hub.sqlite3"
-        path.unlink(missing_ok=True)  # a kept logs folder holds the last run's
-        yield f"sqlite:///{path}"
-        return
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DB}")
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_DB}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-
 
 def hub_app(url: str):  # type: ignore[no-untyped-def]
     """The app on the run's database, for seeding and reading back (no background work)."""
@@ -979,7 +965,7 @@ def rehearse(deployment: Deployment, plan: Plan, crowd: Crowd, logs: Path | None
     with tempfile.TemporaryDirectory(prefix="rehearsal-") as tmp, ExitStack() as stack:
         folder = logs / deployment.name if logs else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        url = stack.enter_context(database(deployment, folder))
+        url = stack.enter_context(bench_database(PG_DB, deployment.postgres, folder))
         sink = MailSink(free_port())
         sink.start()
         stack.callback(sink.stop)
